@@ -1,0 +1,19 @@
+// Observable Framework configuration. The site is built with no network access but the npm
+// registry and served from its own origin only: no web fonts, no search index, no CDN imports.
+export default {
+  root: "reports",
+  output: "dist",
+  title: "医保基金监管分析",
+  pages: [
+    {name: "总览", path: "/"},
+    {name: "数据说明", path: "/about"}
+  ],
+  // The default head links Google Fonts; the intranet has no internet. Fonts come from the system.
+  globalStylesheets: [],
+  style: "style.css",
+  toc: {label: "本页目录"},
+  pager: false,
+  search: false,
+  cleanUrls: true,
+  footer: "医保基金监管分析 · Fundwatch · 数据在浏览器本地计算，不向任何外部地址发送请求"
+};

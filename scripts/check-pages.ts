@@ -1,0 +1,150 @@
+/**
+ * Opens every page of a built site in headless Chromium and lists what is wrong with each:
+ * Framework error cells, uncaught errors, console errors, requests to any origin but the site's own
+ * (blocked, so nothing leaves the machine), failed requests, cells still loading, and charts that did
+ * not render (fewer rendered `figure[data-fw-chart]` than the page's front matter `charts:` asks,
+ * or a chart with no marks). A screenshot of each page is kept.
+ */
+import {mkdir, readdir, readFile} from "node:fs/promises";
+import {join, relative} from "node:path";
+import type {Browser, Page} from "playwright-core";
+
+export interface PageReport {
+  path: string;
+  problems: string[];
+  charts: number;
+  screenshot?: string;
+  /** Figures marked with data-metric / data-value, for tests that read exact values. */
+  metrics: {metric: string; value: string; unit: string | null; text: string}[];
+}
+
+/** Lists the pages of a built site as URL paths: dist/about.html → /about, dist/index.html → /. */
+export async function listPages(outDir: string): Promise<string[]> {
+  const pages: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, {withFileTypes: true})) {
+      if (entry.name.startsWith("_")) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith(".html") && entry.name !== "404.html") {
+        const rel = "/" + relative(outDir, path).replace(/\.html$/, "");
+        pages.push(rel === "/index" ? "/" : rel.replace(/\/index$/, "/"));
+      }
+    }
+  }
+  await walk(outDir);
+  return pages.sort();
+}
+
+/** The minimum number of charts a page declares in its front matter (`charts: N`); 0 if none. */
+export async function expectedCharts(sourceRoot: string, pagePath: string): Promise<number> {
+  const file =
+    pagePath === "/" ? "index.md" : pagePath.endsWith("/") ? `${pagePath}index.md` : `${pagePath}.md`;
+  const text = await readFile(join(sourceRoot, file), "utf-8").catch(() => "");
+  const front = /^---\n([\s\S]*?)\n---/.exec(text)?.[1] ?? "";
+  const match = /^charts:\s*(\d+)\s*$/m.exec(front);
+  return match ? Number(match[1]) : 0;
+}
+
+async function settle(page: Page, timeoutMs: number): Promise<boolean> {
+  try {
+    await page.waitForLoadState("networkidle", {timeout: timeoutMs});
+    await page.waitForFunction(
+      () => document.querySelectorAll("observablehq-loading").length === 0,
+      undefined,
+      {
+        timeout: timeoutMs,
+        polling: 100
+      }
+    );
+    await page.waitForLoadState("networkidle", {timeout: timeoutMs});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface CheckOptions {
+  browser: Browser;
+  baseUrl: string;
+  pages: string[];
+  sourceRoot: string;
+  screenshotDir?: string;
+  timeoutMs?: number;
+  viewport?: {width: number; height: number};
+}
+
+export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
+  const {browser, baseUrl, pages, sourceRoot, screenshotDir, timeoutMs = 30_000} = options;
+  const origin = new URL(baseUrl).origin;
+  if (screenshotDir) await mkdir(screenshotDir, {recursive: true});
+  const reports: PageReport[] = [];
+  for (const path of pages) {
+    const context = await browser.newContext({
+      viewport: options.viewport ?? {width: 1366, height: 768},
+      locale: "zh-CN"
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === origin)
+        return route.continue();
+      problems.push(`请求了站外地址：${url}`);
+      return route.abort("blockedbyclient");
+    });
+    page.on("pageerror", (error) => problems.push(`页面未捕获的错误：${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`控制台错误：${message.text()}`);
+    });
+    page.on("requestfailed", (request) => {
+      if (new URL(request.url()).origin === origin)
+        problems.push(`请求失败：${request.url()}（${request.failure()?.errorText}）`);
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 400) problems.push(`HTTP ${response.status()}：${response.url()}`);
+    });
+    const response = await page.goto(new URL(path.replace(/^\//, ""), baseUrl).href, {
+      waitUntil: "load",
+      timeout: timeoutMs
+    });
+    if (!response || !response.ok()) problems.push(`页面打开失败：HTTP ${response?.status()}`);
+    if (!(await settle(page, timeoutMs))) problems.push(`页面在 ${timeoutMs / 1000} 秒内没有加载完成`);
+    const state = await page.evaluate(() => ({
+      errors: Array.from(document.querySelectorAll(".observablehq--error"), (e) => e.textContent ?? ""),
+      lang: document.documentElement.lang,
+      charts: Array.from(document.querySelectorAll("figure[data-fw-chart]"), (f) => ({
+        id: (f as HTMLElement).dataset.fwChart ?? "",
+        empty: (f as HTMLElement).dataset.fwEmpty === "true",
+        marks: f.querySelectorAll("svg [aria-label] > *").length
+      })),
+      metrics: Array.from(document.querySelectorAll("[data-metric]"), (e) => ({
+        metric: e.getAttribute("data-metric") ?? "",
+        value: e.getAttribute("data-value") ?? "",
+        unit: e.getAttribute("data-unit"),
+        text: (e.textContent ?? "").trim()
+      }))
+    }));
+    for (const error of state.errors) problems.push(`错误单元格：${error.trim().slice(0, 300)}`);
+    if (state.lang !== "zh-CN") problems.push(`<html lang> 应为 zh-CN，实为「${state.lang}」`);
+    const rendered = state.charts.filter((c) => !c.empty && c.marks > 0);
+    for (const chart of state.charts) {
+      if (chart.empty) problems.push(`图表 ${chart.id} 没有数据`);
+      else if (chart.marks === 0) problems.push(`图表 ${chart.id} 没有绘出任何图形`);
+    }
+    const expected = await expectedCharts(sourceRoot, path);
+    if (rendered.length < expected)
+      problems.push(`应有至少 ${expected} 个图表，实际绘出 ${rendered.length} 个`);
+    let screenshot: string | undefined;
+    if (screenshotDir) {
+      screenshot = join(
+        screenshotDir,
+        `${path === "/" ? "index" : path.replace(/^\//, "").replace(/\//g, "__")}.png`
+      );
+      await page.screenshot({path: screenshot, fullPage: true});
+    }
+    reports.push({path, problems, charts: rendered.length, screenshot, metrics: state.metrics});
+    await context.close();
+  }
+  return reports;
+}

@@ -1,0 +1,84 @@
+/**
+ * Money formatting in Chinese units. Amounts are integer fen (分): 1 元 = 100 分.
+ * All arithmetic is done on BigInt, so no float rounding ever reaches a shown figure.
+ */
+
+/** A display unit for money. `"auto"` picks 元 below 1万元, 万元 below 1亿元, else 亿元. */
+export type MoneyUnit = "auto" | "元" | "万元" | "亿元";
+
+export interface FormatMoneyOptions {
+  /** Display unit. Default `"auto"`. */
+  unit?: MoneyUnit;
+  /** Decimal places. Default 2 (cents for 元; 0.01万元 = 100元 for 万元). */
+  digits?: number;
+  /** Append the unit after the number. Default `true`. */
+  suffix?: boolean;
+}
+
+const FEN_PER_UNIT: Record<Exclude<MoneyUnit, "auto">, bigint> = {
+  元: 100n,
+  万元: 1_000_000n,
+  亿元: 10_000_000_000n
+};
+
+/**
+ * Converts a number of fen to BigInt, refusing anything that is not a whole number of fen
+ * (a fraction of a fen means a float was summed somewhere upstream: a bug to surface, not round).
+ */
+export function toFen(value: number | bigint): bigint {
+  if (typeof value === "bigint") return value;
+  if (!Number.isFinite(value)) throw new RangeError(`金额不是有限数值: ${value}`);
+  if (!Number.isInteger(value)) throw new RangeError(`金额必须是整数分: ${value}`);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`金额超出安全整数范围: ${value}`);
+  return BigInt(value);
+}
+
+/** Picks the unit `"auto"` resolves to for an amount of fen. */
+export function autoMoneyUnit(fen: number | bigint): Exclude<MoneyUnit, "auto"> {
+  const abs = toFen(fen) < 0n ? -toFen(fen) : toFen(fen);
+  if (abs >= FEN_PER_UNIT["亿元"]) return "亿元";
+  if (abs >= FEN_PER_UNIT["万元"]) return "万元";
+  return "元";
+}
+
+/** Divides with rounding half away from zero. */
+function divRound(n: bigint, d: bigint): bigint {
+  const negative = n < 0n !== d < 0n;
+  const an = n < 0n ? -n : n;
+  const ad = d < 0n ? -d : d;
+  const q = (an * 2n + ad) / (ad * 2n);
+  return negative ? -q : q;
+}
+
+function groupThousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/**
+ * Formats an amount of fen, e.g. `formatMoney(3851322)` → `"3.85万元"`,
+ * `formatMoney(3851322, {unit: "元"})` → `"38,513.22元"`. Null and undefined give `"—"`.
+ */
+export function formatMoney(
+  fen: number | bigint | null | undefined,
+  options: FormatMoneyOptions = {}
+): string {
+  if (fen == null) return "—";
+  const {unit = "auto", digits = 2, suffix = true} = options;
+  if (!Number.isInteger(digits) || digits < 0 || digits > 6)
+    throw new RangeError(`invalid digits: ${digits}`);
+  const value = toFen(fen);
+  const resolved = unit === "auto" ? autoMoneyUnit(value) : unit;
+  const scale = 10n ** BigInt(digits);
+  const scaled = divRound(value * scale, FEN_PER_UNIT[resolved]);
+  const negative = scaled < 0n;
+  const abs = (negative ? -scaled : scaled).toString().padStart(digits + 1, "0");
+  const intPart = abs.slice(0, abs.length - digits);
+  const fracPart = abs.slice(abs.length - digits);
+  const text = `${negative ? "-" : ""}${groupThousands(intPart)}${digits > 0 ? `.${fracPart}` : ""}`;
+  return suffix ? `${text}${resolved}` : text;
+}
+
+/** Fen to yuan as a number, for chart scales only (never for sums). */
+export function fenToYuan(fen: number | bigint): number {
+  return Number(toFen(fen)) / 100;
+}

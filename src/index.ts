@@ -1,0 +1,22 @@
+/**
+ * Fundwatch SDK, browser entry. Report pages import from here (`./sdk/index.js` in `reports/`).
+ * Named exports only, listed by hand.
+ */
+export {openDatabase, startDuckDB, QueryError, describeDuckDBError} from "./duckdb/client.js";
+export type {FundwatchDatabase, DatabaseSource, SqlTag} from "./duckdb/client.js";
+export type {Row} from "./duckdb/convert.js";
+export {sqlQuery, ident} from "./sql/template.js";
+export type {SqlQuery, SqlValue} from "./sql/template.js";
+export {formatMoney, fenToYuan, autoMoneyUnit} from "./format/money.js";
+export type {MoneyUnit, FormatMoneyOptions} from "./format/money.js";
+export {formatDate, formatDateTime} from "./format/date.js";
+export {compareZh, formatCount} from "./format/text.js";
+export {rankedBars} from "./charts/ranked-bars.js";
+export type {RankedBarsOptions} from "./charts/ranked-bars.js";
+
+// The libraries pages use, from node_modules (never the CDN): importing them here defines
+// `Plot`, `d3`, `Inputs` and `html` in the page, so Framework adds no implicit CDN import.
+export * as Plot from "@observablehq/plot";
+export * as d3 from "d3";
+export * as Inputs from "@observablehq/inputs";
+export {html} from "htl";

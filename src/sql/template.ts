@@ -1,0 +1,72 @@
+/**
+ * SQL text with bound parameters. Values interpolated into the `sql` tagged template never become
+ * SQL text: each becomes a `?` placeholder with the value in `params`. Identifiers (table and column
+ * names chosen in code) go through {@link ident}, which quotes them; nothing else is spliced.
+ */
+
+/** A value DuckDB can bind to a `?` placeholder. */
+export type SqlValue = string | number | boolean | bigint | null;
+
+/** A quoted identifier, made only by {@link ident}. */
+export class SqlIdentifier {
+  readonly quoted: string;
+  constructor(name: string) {
+    if (typeof name !== "string" || name.length === 0) throw new TypeError("标识符不能为空");
+    if (name.includes("\u0000")) throw new TypeError("标识符含有非法字符");
+    this.quoted = `"${name.replaceAll('"', '""')}"`;
+  }
+}
+
+/** Quotes a table or column name for SQL text: `ident('a"b')` → `"a""b"`. */
+export function ident(name: string): SqlIdentifier {
+  return new SqlIdentifier(name);
+}
+
+/** SQL text with `?` placeholders, and the values bound to them in order. */
+export interface SqlQuery {
+  readonly text: string;
+  readonly params: readonly SqlValue[];
+}
+
+function toSqlValue(value: unknown, index: number): SqlValue {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+    case "bigint":
+      return value;
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`第 ${index + 1} 个查询参数不是有限数值: ${value}`);
+      return value;
+    default:
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new TypeError(`第 ${index + 1} 个查询参数是无效日期`);
+        return value.toISOString();
+      }
+      throw new TypeError(`第 ${index + 1} 个查询参数类型不受支持: ${Object.prototype.toString.call(value)}`);
+  }
+}
+
+/**
+ * Builds a {@link SqlQuery} from a tagged template:
+ * `sqlQuery\`SELECT * FROM t WHERE code = ${code}\`` → `{text: "SELECT * FROM t WHERE code = ?", params: [code]}`.
+ * Arrays expand to a parenthesised list of placeholders for `IN (...)`.
+ */
+export function sqlQuery(strings: readonly string[], ...values: readonly unknown[]): SqlQuery {
+  let text = strings[0] ?? "";
+  const params: SqlValue[] = [];
+  values.forEach((value, i) => {
+    if (value instanceof SqlIdentifier) {
+      text += value.quoted;
+    } else if (Array.isArray(value)) {
+      if (value.length === 0) throw new TypeError(`第 ${i + 1} 个查询参数是空数组，IN () 无法成立`);
+      text += `(${value.map(() => "?").join(", ")})`;
+      for (const item of value) params.push(toSqlValue(item, i));
+    } else {
+      text += "?";
+      params.push(toSqlValue(value, i));
+    }
+    text += strings[i + 1] ?? "";
+  });
+  return {text, params};
+}
