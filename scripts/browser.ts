@@ -14,8 +14,9 @@ export const CHROMIUM_MISSING =
   "  sudo apt-get update && sudo apt-get install -y chromium fonts-noto-cjk\n" +
   "（或设置 CHROMIUM_PATH 指向 Chromium 可执行文件）";
 
-export function findChromium(): string {
-  const path = CANDIDATES.find((p) => existsSync(p));
+/** The first Chromium found among `candidates`; throws {@link CHROMIUM_MISSING} if none exists. */
+export function findChromium(candidates: readonly string[] = CANDIDATES): string {
+  const path = candidates.find((p) => existsSync(p));
   if (!path) throw new Error(CHROMIUM_MISSING);
   return path;
 }

@@ -32,8 +32,10 @@ export async function setLang(outDir: string): Promise<number> {
   let count = 0;
   for await (const file of htmlFiles(outDir)) {
     const text = await readFile(file, "utf-8");
-    if (!text.includes("<html>\n")) throw new Error(`${file}: 找不到 <html> 标签，无法设置 lang`);
-    await writeFile(file, text.replace("<html>\n", '<html lang="zh-CN">\n'));
+    if (!text.includes('<html lang="zh-CN">\n')) {
+      if (!text.includes("<html>\n")) throw new Error(`${file}: 找不到 <html> 标签，无法设置 lang`);
+      await writeFile(file, text.replace("<html>\n", '<html lang="zh-CN">\n'));
+    }
     ++count;
   }
   return count;
