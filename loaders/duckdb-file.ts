@@ -3,12 +3,12 @@
  * The file is written beside its destination under a temporary name and renamed into place,
  * so a crash leaves the old file or none, never half a file.
  */
-import {mkdir, rename, rm} from "node:fs/promises";
-import {dirname} from "node:path";
-import {DuckDBInstance} from "@duckdb/node-api";
+import {mkdir, readdir, rename, rm} from "node:fs/promises";
+import {basename, dirname, join} from "node:path";
+import {DuckDBInstance, dateValue} from "@duckdb/node-api";
 
 /** Column types the writer supports. Money is BIGINT fen, never DOUBLE. */
-export type ColumnType = "VARCHAR" | "BIGINT" | "INTEGER" | "BOOLEAN" | "DOUBLE";
+export type ColumnType = "VARCHAR" | "BIGINT" | "INTEGER" | "BOOLEAN" | "DOUBLE" | "DATE";
 export type CellValue = string | bigint | number | boolean | null;
 
 export interface TableSpec {
@@ -20,15 +20,52 @@ export interface TableSpec {
 /** The storage version DuckDB-WASM 1.29+ can read (see PLATFORM-NOTES). */
 export const STORAGE_VERSION = "v1.0.0";
 
+function isoToDate(iso: string): ReturnType<typeof dateValue> {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!match) throw new Error(`不是 ISO 日期：${iso}`);
+  return dateValue({year: Number(match[1]), month: Number(match[2]), day: Number(match[3])});
+}
+
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** The temporary name a writer in this process uses for `path`: `<path>.<pid>.tmp`. */
+export function tempPathFor(path: string): string {
+  return `${path}.${process.pid}.tmp`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes what a killed writer left beside `path` (`<path>.<pid>.tmp` and its `.wal`, for a pid no
+ * longer running). A writer that is still running keeps its temporary file.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const name = basename(path);
+  const removed: string[] = [];
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (!entry.startsWith(`${name}.`)) continue;
+    const match = /^\.(\d+)\.tmp(\.wal)?$/.exec(entry.slice(name.length));
+    if (!match || (Number(match[1]) !== process.pid && isAlive(Number(match[1])))) continue;
+    await rm(join(dir, entry), {force: true});
+    removed.push(entry);
+  }
+  return removed;
+}
+
 export async function writeDuckDBFile(path: string, tables: TableSpec[]): Promise<void> {
   await mkdir(dirname(path), {recursive: true});
-  const temp = `${path}.${process.pid}.tmp`;
-  await rm(temp, {force: true});
-  await rm(`${temp}.wal`, {force: true});
+  await removeStaleTemps(path);
+  const temp = tempPathFor(path);
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   try {
@@ -48,6 +85,7 @@ export async function writeDuckDBFile(path: string, tables: TableSpec[]): Promis
           else if (type === "BIGINT") appender.appendBigInt(BigInt(value));
           else if (type === "INTEGER") appender.appendInteger(Number(value));
           else if (type === "BOOLEAN") appender.appendBoolean(Boolean(value));
+          else if (type === "DATE") appender.appendDate(isoToDate(String(value)));
           else appender.appendDouble(Number(value));
         });
         appender.endRow();
@@ -58,6 +96,7 @@ export async function writeDuckDBFile(path: string, tables: TableSpec[]): Promis
     await conn.run("DETACH out");
   } catch (error) {
     await rm(temp, {force: true});
+    await rm(`${temp}.wal`, {force: true});
     throw error;
   } finally {
     conn.closeSync();

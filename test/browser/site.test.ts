@@ -6,13 +6,13 @@ import type {Server} from "node:http";
 import {join} from "node:path";
 import type {Browser, Page} from "playwright-core";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {readCsv} from "../../loaders/csv.js";
+import {inputDirectory} from "../../loaders/fundwatch-db.js";
+import {ingest, type IngestResult} from "../../loaders/ingest.js";
 import {launchChromium} from "../../scripts/browser.js";
 import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
 import {startServer} from "../../scripts/serve.js";
 import {formatMoney} from "../../src/format/money.js";
-import {parseAmount} from "../../src/parse/amount.js";
 import config from "../../observablehq.config.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -34,22 +34,30 @@ beforeAll(async () => {
     sourceRoot: join(ROOT, "reports"),
     screenshotDir: SHOTS
   });
+  await expectedRecovery();
 });
 afterAll(async () => {
   server?.close();
   await browser?.close();
 });
 
-/** The amounts in the default input file, summed in Node straight from the CSV text. */
-async function expectedAmounts(): Promise<Map<string, bigint>> {
-  const csv = await readCsv(join(ROOT, "data", "yinchuan-2018", "recoveries.csv"));
-  const code = csv.header.indexOf("单位编码");
-  const amount = csv.header.indexOf("金额");
+/**
+ * Recovery (追回 + 拒付 + 扣回) per county-level division, computed in Node from the ingested rows
+ * with plain Maps: an independent path from the page's SQL in DuckDB-WASM.
+ */
+let ingested: IngestResult;
+async function expectedRecovery(): Promise<Map<string, bigint>> {
+  ingested ??= await ingest([inputDirectory(ROOT)], {root: inputDirectory(ROOT)});
+  const rows = (name: string) => ingested.tables.get(name) ?? [];
+  const inspectionOfFinding = new Map(rows("findings").map((f) => [f.id, f.inspection_id]));
+  const institutionOfInspection = new Map(rows("inspections").map((i) => [i.id, i.institution_code]));
+  const divisionOfInstitution = new Map(rows("institutions").map((i) => [i.code, i.division_code]));
   const totals = new Map<string, bigint>();
-  for (const {cells} of csv.rows) {
-    const parsed = parseAmount(cells[amount]!);
-    if (!parsed.ok) throw new Error(parsed.reason);
-    totals.set(cells[code]!, (totals.get(cells[code]!) ?? 0n) + parsed.fen);
+  for (const d of rows("dispositions")) {
+    if (!["追回", "拒付", "扣回"].includes(String(d.action))) continue;
+    const inspection = d.finding_id === null ? d.inspection_id : inspectionOfFinding.get(d.finding_id);
+    const division = String(divisionOfInstitution.get(institutionOfInspection.get(inspection)));
+    totals.set(division, (totals.get(division) ?? 0n) + (d.amount as bigint));
   }
   return totals;
 }
@@ -88,22 +96,47 @@ describe("every page of the built site", () => {
 });
 
 describe("the overview's figures", () => {
-  it("equal the amounts in the input file, to the fen, per unit and in total", async () => {
-    const expected = await expectedAmounts();
+  it("equal an independent computation from the inputs, to the fen, per district and in total", async () => {
+    const expected = await expectedRecovery();
     const overview = reports.find((r) => r.path === "/")!;
-    const perUnit = overview.metrics.filter((m) => m.metric === "recovery_amount_fen" && m.value !== "");
-    expect(new Map(perUnit.map((m) => [m.unit, BigInt(m.value)]))).toEqual(expected);
+    const perDistrict = overview.metrics.filter((m) => m.metric === "recovery_amount_fen" && m.value !== "");
+    expect(new Map(perDistrict.map((m) => [m.unit, BigInt(m.value)]))).toEqual(expected);
     const total = [...expected.values()].reduce((a, b) => a + b, 0n);
+    expect(total).toBeGreaterThan(0n);
     const shown = overview.metrics.find((m) => m.metric === "recovery_total_fen")!;
     expect(BigInt(shown.value)).toBe(total);
     expect(shown.text).toBe(formatMoney(total));
   });
-  it("show cents as cents (no DECIMAL shown 100× too large) and unpublished amounts as such", () => {
+  it("show cents as cents (no DECIMAL shown 100× too large) and a district with no recovery as such", async () => {
+    const expected = await expectedRecovery();
     const overview = reports.find((r) => r.path === "/")!;
-    const jinfeng = overview.metrics.find((m) => m.unit === "640106")!;
-    expect(jinfeng.text).toBe("38,513.22元");
-    const xingqing = overview.metrics.find((m) => m.unit === "640104")!;
-    expect(xingqing).toMatchObject({value: "", text: "通报未公布金额"});
+    const shown = overview.metrics.filter((m) => m.metric === "recovery_amount_fen");
+    for (const m of shown) {
+      const fen = expected.get(m.unit!);
+      expect(m.text, m.unit!).toBe(fen === undefined ? "暂无" : formatMoney(fen, {unit: "元"}));
+    }
+    const counties = ingested.tables.get("divisions")!.filter((d) => d.level === "县");
+    expect(shown).toHaveLength(counties.length);
+  });
+});
+
+describe("the data page", () => {
+  it("accounts for every input row as the ingest does: read = loaded + rejected, every reject listed", () => {
+    const about = reports.find((r) => r.path === "/about")!;
+    const shown = (metric: string) =>
+      new Map(about.metrics.filter((m) => m.metric === metric).map((m) => [m.unit, Number(m.value)]));
+    const files = ingested.files;
+    expect(shown("rows_read")).toEqual(new Map(files.map((f) => [f.file, f.rows_read])));
+    expect(shown("rows_loaded")).toEqual(new Map(files.map((f) => [f.file, f.rows_loaded])));
+    expect(shown("rows_rejected")).toEqual(new Map(files.map((f) => [f.file, f.rows_rejected])));
+    for (const f of files) expect(f.rows_read, f.file).toBe(f.rows_loaded + f.rows_rejected);
+    const rejects = about.metrics.filter((m) => m.metric === "reject").map((m) => [m.unit, Number(m.value)]);
+    expect(rejects.length).toBeGreaterThan(0);
+    expect(rejects).toEqual(
+      ingested.rejects
+        .map((r) => [r.file, r.line] as [string, number])
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]))
+    );
   });
 });
 
@@ -144,16 +177,17 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
     const {page, close} = await freshPage();
     const result = await withSdk<Record<string, unknown>>(
       page,
-      `const [row] = await db.sql\`SELECT count(*) AS n, 12.34::DECIMAL(10,2) AS d, DATE '2024-05-10' AS day, sum(amount_fen) AS total FROM recoveries\`;
+      `const [row] = await db.sql\`SELECT count(*) AS n, 12.34::DECIMAL(10,2) AS d, DATE '2024-05-10' AS day, sum(amount) AS total FROM dispositions\`;
        return {n: typeof row.n, nv: row.n, d: row.d, day: row.day instanceof Date ? row.day.toISOString() : String(row.day), total: row.total, totalType: typeof row.total};`
     );
     await close();
+    const dispositions = ingested.tables.get("dispositions")!;
     expect(result).toEqual({
       n: "number",
-      nv: 6,
+      nv: dispositions.length,
       d: 12.34,
       day: "2024-05-10T00:00:00.000Z",
-      total: 236_261_347,
+      total: Number(dispositions.reduce((sum, d) => sum + ((d.amount as bigint | null) ?? 0n), 0n)),
       totalType: "number"
     });
   });
@@ -161,13 +195,13 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
     const {page, close} = await freshPage();
     const result = await withSdk<unknown[]>(
       page,
-      `const a = await db.sql\`SELECT name FROM units WHERE code = \${"640105"}\`;
-       const b = await db.sql\`SELECT name FROM units WHERE code = \${"x' OR '1'='1"}\`;
-       const c = await db.sql\`SELECT count(*) AS n FROM units\`;
+      `const a = await db.sql\`SELECT name FROM divisions WHERE code = \${"640105"}\`;
+       const b = await db.sql\`SELECT name FROM divisions WHERE code = \${"x' OR '1'='1"}\`;
+       const c = await db.sql\`SELECT count(*) AS n FROM divisions\`;
        return [a, b.length, c[0].n];`
     );
     await close();
-    expect(result).toEqual([[{name: "西夏区"}], 0, 10]);
+    expect(result).toEqual([[{name: "西夏区"}], 0, ingested.tables.get("divisions")!.length]);
   });
   it("refuses a query that needs an extension, at once and in Chinese, fetching nothing", async () => {
     const {page, outside, close} = await freshPage();
