@@ -240,7 +240,9 @@ function classifyRow(cells: readonly Cell[]): "total" | "note" | "data" {
 interface ParsedFile {
   summary: FileSummary;
   dataset: Dataset;
-  rows: {line: number; row: Record<string, unknown>; raw: Map<string, string>}[];
+  rows: {line: number; row: Record<string, unknown>; cells: readonly Cell[]}[];
+  /** A field's raw text in a row's cells, for the value shown with a reject. */
+  rawOf: (cells: readonly Cell[], field: string) => string;
   rejects: Issue[];
   warnings: Issue[];
 }
@@ -407,6 +409,10 @@ function parseFile(
   const rejects: Issue[] = [];
   const warnings: Issue[] = [];
   const rows: ParsedFile["rows"] = [];
+  const rawOf = (cells: readonly Cell[], field: string): string => {
+    const mapped = mapping.fields.get(field);
+    return cellText(mapped ? (cells[mapped.index] ?? null) : null);
+  };
   const resolveDivision = (text: string): string | undefined => aliasTable.get(squash(text));
   const detailSums = new Map<string, {sum: bigint; complete: boolean}>();
   const summable = [...mapping.fields.entries()].filter(([field]) => {
@@ -463,12 +469,10 @@ function parseFile(
     summary.rows_read += 1;
     const ctxBase: Omit<ParseContext, "unit"> = {date1904: table.date1904, resolveDivision};
     const row: Record<string, unknown> = {};
-    const raw = new Map<string, string>();
     const rowIssues: Issue[] = [];
     for (const [field, col] of Object.entries(ds.columns) as [string, Column][]) {
       const mapped = mapping.fields.get(field);
       const cell = mapped ? (cells[mapped.index] ?? null) : null;
-      raw.set(field, cellText(cell));
       if (isMissing(cell) && col.optional && col.duck !== "BOOLEAN") {
         row[field] = null;
         continue;
@@ -506,7 +510,7 @@ function parseFile(
           sheet,
           line,
           column: issue.column,
-          value: raw.get(fieldOfHeader(ds, issue.column)) ?? "",
+          value: rawOf(cells, fieldOfHeader(ds, issue.column)),
           reason: issue.reason,
           reason_en: issue.reason_en,
           rule: rule.name
@@ -531,9 +535,9 @@ function parseFile(
       }
     }
     if (rowIssues.length > 0) rejects.push(...rowIssues);
-    else rows.push({line, row, raw});
+    else rows.push({line, row, cells});
   }
-  return {summary, dataset: ds, rows, rejects, warnings};
+  return {summary, dataset: ds, rows, rawOf, rejects, warnings};
 }
 
 function fieldOfHeader(ds: Dataset, header: string): string {
@@ -592,7 +596,7 @@ function crossCheck(files: ParsedFile[], today: string): Map<string, LoadedRow[]
     const loaded = new Map<string, Record<string, unknown>>();
     keys.set(ds.name, loaded);
     for (const f of byName(ds.name)) {
-      for (const {line, row, raw} of f.rows) {
+      for (const {line, row, cells} of f.rows) {
         const key = ds.key.map((k) => String(row[k])).join("|");
         const first = seen.get(key);
         if (first) {
@@ -613,7 +617,7 @@ function crossCheck(files: ParsedFile[], today: string): Map<string, LoadedRow[]
             f,
             line,
             problem.column,
-            raw.get(problem.field) ?? "",
+            f.rawOf(cells, problem.field),
             problem.reason,
             problem.reason_en,
             problem.rule

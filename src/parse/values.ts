@@ -23,8 +23,18 @@ export function fail<T = never>(reason: string, reason_en: string): Parsed<T> {
 
 /** NFKC, trimmed, inner runs of white space folded to one space. */
 export function normalizeText(raw: string): string {
-  return raw.normalize("NFKC").replace(/\s+/g, " ").trim();
+  // Printable ASCII without spaces is already normal; district files repeat the same texts, so cache the rest.
+  if (PLAIN_ASCII.test(raw)) return raw;
+  let text = normalized.get(raw);
+  if (text === undefined) {
+    text = raw.normalize("NFKC").replace(/\s+/g, " ").trim();
+    if (normalized.size >= 50_000) normalized.clear();
+    normalized.set(raw, text);
+  }
+  return text;
 }
+const PLAIN_ASCII = /^[\x21-\x7e]*$/;
+const normalized = new Map<string, string>();
 
 const MISSING = new Set([
   "",
