@@ -50,6 +50,27 @@ export function decodeText(bytes: Uint8Array, path: string): {text: string; enco
   }
 }
 
+/**
+ * The physical line (1-based) on which each CSV record starts. A quoted field may span lines, so the
+ * record index alone would give wrong line numbers for every record after it. Line ends are \n, \r\n
+ * or \r, as d3-dsv reads them.
+ */
+export function recordStartLines(text: string): number[] {
+  const starts = [1];
+  let line = 1;
+  let quoted = false;
+  for (let i = 0; i < text.length; ++i) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) quoted = !quoted;
+    else if (c === 10 /* \n */ || c === 13 /* \r */) {
+      if (c === 13 && text.charCodeAt(i + 1) === 10) ++i;
+      ++line;
+      if (!quoted) starts.push(line);
+    }
+  }
+  return starts;
+}
+
 export interface ReadCsvOptions {
   /** Decides whether a row is the header row, given its cell texts (NFKC, trimmed). First match in the first 30 rows wins. */
   isHeaderRow: (texts: string[]) => boolean;
@@ -59,7 +80,9 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   const bytes = await readFile(path);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const {text, encoding} = decodeText(bytes, path);
-  const all = csvParseRows(text.replace(/^\uFEFF/, ""));
+  const body = text.replace(/^\uFEFF/, "");
+  const all = csvParseRows(body);
+  const lines = recordStartLines(body);
   const normalized = (row: string[]): string[] => row.map((c) => c.normalize("NFKC").trim());
   const headerIndex = all.slice(0, 30).findIndex((row) => options.isHeaderRow(normalized(row)));
   if (headerIndex < 0) throw new Error(`${path}: 找不到表头（前 30 行中没有一行与任何数据集的表头相符）`);
@@ -69,7 +92,7 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   const headers = headerRow.slice(0, width);
   const rows = all
     .slice(headerIndex + 1)
-    .map((cells, i) => ({line: headerIndex + i + 2, cells}))
+    .map((cells, i) => ({line: lines[headerIndex + 1 + i] ?? headerIndex + i + 2, cells}))
     .filter(({cells}) => cells.some((c) => c.trim() !== ""))
     .map(({line, cells}) => ({
       line,
@@ -83,7 +106,7 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
     sha256,
     format: "csv",
     encoding,
-    headerLine: headerIndex + 1,
+    headerLine: lines[headerIndex] ?? headerIndex + 1,
     headers,
     groups: headers.map(() => ""),
     rows,
