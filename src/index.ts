@@ -5,13 +5,32 @@
 export {openDatabase, startDuckDB, QueryError, describeDuckDBError} from "./duckdb/client.js";
 export type {FundwatchDatabase, DatabaseSource, SqlTag} from "./duckdb/client.js";
 export type {Row} from "./duckdb/convert.js";
-export {sqlQuery, ident} from "./sql/template.js";
+export {sqlQuery, ident, joinSql} from "./sql/template.js";
 export type {SqlQuery, SqlValue} from "./sql/template.js";
 export {formatMoney, fenToYuan, autoMoneyUnit} from "./format/money.js";
 export type {MoneyUnit, FormatMoneyOptions} from "./format/money.js";
 export {formatDate, formatDateTime} from "./format/date.js";
 export {compareZh, formatCount} from "./format/text.js";
 export {rankedBars} from "./charts/ranked-bars.js";
+export {
+  METRICS,
+  metricById,
+  metricByDivision,
+  metricSql,
+  metricReference,
+  metricValue,
+  scopeSql,
+  scopeData
+} from "./metrics/index.js";
+export type {
+  Metric,
+  MetricData,
+  MetricFilter,
+  MetricParts,
+  MetricRow,
+  DivisionLevel,
+  ByDivisionOptions
+} from "./metrics/index.js";
 export type {RankedBarsOptions} from "./charts/ranked-bars.js";
 
 // The libraries pages use, from node_modules (never the CDN): importing them here defines

@@ -28,6 +28,13 @@ export interface SqlQuery {
   readonly params: readonly SqlValue[];
 }
 
+/** Marks the queries {@link sqlQuery} made: only those may be nested in another query. */
+const MADE = new WeakSet<object>();
+
+function isMadeQuery(value: unknown): value is SqlQuery {
+  return typeof value === "object" && value !== null && MADE.has(value);
+}
+
 function toSqlValue(value: unknown, index: number): SqlValue {
   if (value === null || value === undefined) return null;
   switch (typeof value) {
@@ -50,7 +57,9 @@ function toSqlValue(value: unknown, index: number): SqlValue {
 /**
  * Builds a {@link SqlQuery} from a tagged template:
  * `sqlQuery\`SELECT * FROM t WHERE code = ${code}\`` → `{text: "SELECT * FROM t WHERE code = ?", params: [code]}`.
- * Arrays expand to a parenthesised list of placeholders for `IN (...)`.
+ * Arrays expand to a parenthesised list of placeholders for `IN (...)`. A query made by `sqlQuery` may be
+ * interpolated into another: its text and its bound values are inserted in place (a plain object is
+ * refused, so text from elsewhere can never be spliced in).
  */
 export function sqlQuery(strings: readonly string[], ...values: readonly unknown[]): SqlQuery {
   let text = strings[0] ?? "";
@@ -58,6 +67,9 @@ export function sqlQuery(strings: readonly string[], ...values: readonly unknown
   values.forEach((value, i) => {
     if (value instanceof SqlIdentifier) {
       text += value.quoted;
+    } else if (isMadeQuery(value)) {
+      text += value.text;
+      params.push(...value.params);
     } else if (Array.isArray(value)) {
       if (value.length === 0) throw new TypeError(`第 ${i + 1} 个查询参数是空数组，IN () 无法成立`);
       text += `(${value.map(() => "?").join(", ")})`;
@@ -68,5 +80,13 @@ export function sqlQuery(strings: readonly string[], ...values: readonly unknown
     }
     text += strings[i + 1] ?? "";
   });
-  return {text, params};
+  const query = Object.freeze({text, params: Object.freeze(params)});
+  MADE.add(query);
+  return query;
+}
+
+/** Joins queries made by {@link sqlQuery} with a separator (SQL text chosen in code, not data). */
+export function joinSql(parts: readonly SqlQuery[], separator: string): SqlQuery {
+  const strings = ["", ...parts.slice(1).map(() => separator), ""];
+  return sqlQuery(strings, ...parts);
 }

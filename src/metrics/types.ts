@@ -1,0 +1,91 @@
+/**
+ * The metric model. Every metric is a sum of additive parts per county-level division — a numerator
+ * and, for ratios, a denominator — so a city's or the province's value is the sum of its counties'
+ * parts (never an average of ratios), and SQL and the JS reference can be compared exactly on
+ * integers. Money parts are integer fen.
+ */
+import type {SqlQuery} from "../sql/template.js";
+
+/** Which records a metric counts. Every field is optional; absent means no restriction. */
+export interface MetricFilter {
+  /** Inspection date on or after this day (YYYY-MM-DD). */
+  from?: string;
+  /** Inspection date on or before this day (YYYY-MM-DD). */
+  to?: string;
+  /** Only inspections of this campaign (行动编号). */
+  campaign?: string;
+  /** Only institutions of these kinds (医院, 基层医疗机构, 村卫生室, 诊所, 零售药店). */
+  institutionKinds?: readonly string[];
+  /** Only inspections of these kinds (专项检查, 飞行检查 …). */
+  inspectionKinds?: readonly string[];
+}
+
+export type DivisionLevel = "省" | "市" | "县";
+
+/** One county's parts of a metric. */
+export interface MetricParts {
+  numerator: number;
+  /** Null for a metric that is a plain total (an amount, a count). */
+  denominator: number | null;
+}
+
+/** The rows a reference implementation reads: the loader's tables as plain objects. */
+export interface MetricData {
+  divisions: readonly {code: string; parent_code: string | null; level: string}[];
+  institutions: readonly {code: string; division_code: string; kind: string}[];
+  inspections: readonly {
+    id: string;
+    institution_code: string;
+    date: string;
+    kind: string;
+    campaign_id: string | null;
+    problem_found: boolean;
+    bills_reviewed: number | null;
+    bills_rereviewed: number | null;
+  }[];
+  findings: readonly {
+    id: string;
+    inspection_id: string;
+    category: string;
+    amount_involved: number;
+    fund_paid: number | null;
+  }[];
+  dispositions: readonly {
+    id: string;
+    finding_id: string | null;
+    inspection_id: string | null;
+    action: string;
+    amount: number | null;
+    decided_on: string;
+    reported_on: string | null;
+  }[];
+}
+
+/** {@link MetricData} narrowed by a {@link MetricFilter}, each record tagged with its county. */
+export interface ScopedData {
+  institutions: (MetricData["institutions"][number] & {county: string})[];
+  inspections: (MetricData["inspections"][number] & {county: string})[];
+  findings: (MetricData["findings"][number] & {county: string})[];
+  dispositions: (MetricData["dispositions"][number] & {county: string})[];
+}
+
+export interface Metric {
+  /** Stable identifier, e.g. `coverage`. */
+  id: string;
+  /** Chinese name shown on pages. */
+  name: string;
+  /** `元` for money (parts in fen), `%` for a share, `家`/`件` for counts. */
+  unit: "元" | "%" | "家" | "件";
+  /** Whether a higher value is better (coverage) or worse; `neutral` for plain totals. */
+  direction: "higher" | "lower" | "neutral";
+  /** What exactly is counted, in Chinese. */
+  description: string;
+  /**
+   * SQL selecting `county, numerator, denominator` rows (several rows per county are summed) from
+   * the scoped tables `f_institutions`, `f_inspections`, `f_findings`, `f_dispositions`, each with a
+   * `county` column.
+   */
+  parts: SqlQuery;
+  /** The same parts computed in plain JS, independently of the SQL. */
+  reference(data: ScopedData): Map<string, MetricParts>;
+}
