@@ -3,7 +3,12 @@
  * by the JS reference. Both give the same parts; {@link metricValue} turns parts into the value.
  */
 import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {agreementPenaltyBalance} from "./agreement-penalty-balance.js";
 import {amountInvolved} from "./amount-involved.js";
+import {criticismReferralBalance} from "./criticism-referral-balance.js";
+import {inspectionProblemBalance} from "./inspection-problem-balance.js";
+import {interviewSuspensionBalance} from "./interview-suspension-balance.js";
+import {rereviewRatio} from "./rereview-ratio.js";
 import {coverage} from "./coverage.js";
 import {fines} from "./fines.js";
 import {problemRate} from "./problem-rate.js";
@@ -21,7 +26,12 @@ export const METRICS: readonly Metric[] = [
   amountInvolved,
   recoveryTotal,
   fines,
-  recoveryRatio
+  recoveryRatio,
+  inspectionProblemBalance,
+  agreementPenaltyBalance,
+  interviewSuspensionBalance,
+  criticismReferralBalance,
+  rereviewRatio
 ];
 
 export function metricById(id: string): Metric {

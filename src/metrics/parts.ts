@@ -1,5 +1,6 @@
-/** Helpers the reference implementations share: adding parts per county. */
-import type {MetricParts} from "./types.js";
+/** Helpers the metrics share: adding parts per county, groups of actions, ratios of action counts. */
+import {sqlQuery} from "../sql/template.js";
+import type {Metric, MetricParts} from "./types.js";
 
 export class PartsByCounty {
   readonly map = new Map<string, MetricParts>();
@@ -17,3 +18,34 @@ export class PartsByCounty {
 export const NOT_ON_SITE = ["自查自纠", "智能监控"] as const;
 /** Dispositions whose amounts are recovered funds. */
 export const RECOVERY = ["追回", "拒付", "扣回"] as const;
+/** 协议处理: actions under the service agreement (Shandong 2019 circular). */
+export const AGREEMENT = [
+  "追回",
+  "拒付",
+  "扣回",
+  "约谈",
+  "限期整改",
+  "通报批评",
+  "暂停协议",
+  "解除协议"
+] as const;
+/** 行政处罚, fines included. */
+export const PENALTY = ["行政处罚", "罚款"] as const;
+
+/** A ratio of disposition counts by action: how many of `over` there are for each of `per`. */
+export function actionRatio(
+  over: readonly string[],
+  per: readonly string[]
+): Pick<Metric, "parts" | "reference"> {
+  return {
+    parts: sqlQuery`SELECT county, count(*) FILTER (WHERE action IN ${[...over]}) AS numerator,
+  count(*) FILTER (WHERE action IN ${[...per]}) AS denominator
+FROM f_dispositions GROUP BY county`,
+    reference(data) {
+      const parts = new PartsByCounty(true);
+      for (const p of data.dispositions)
+        parts.add(p.county, over.includes(p.action) ? 1 : 0, per.includes(p.action) ? 1 : 0);
+      return parts.map;
+    }
+  };
+}

@@ -1,0 +1,12 @@
+/** 通报批评 : 移交移送 (Shandong 2019): referrals per public criticism. */
+import {actionRatio} from "./parts.js";
+import type {Metric} from "./types.js";
+
+export const criticismReferralBalance: Metric = {
+  id: "criticism_referral_balance",
+  name: "通报批评与移交移送之比",
+  unit: "%",
+  direction: "higher",
+  description: "移交公安、移交纪检监察件数 ÷ 通报批评件数。比值低说明“通报多、移交少”。",
+  ...actionRatio(["移交公安", "移交纪检监察"], ["通报批评"])
+};
