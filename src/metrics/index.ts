@@ -5,6 +5,7 @@
 import {sqlQuery, type SqlQuery} from "../sql/template.js";
 import {agreementPenaltyBalance} from "./agreement-penalty-balance.js";
 import {amountInvolved} from "./amount-involved.js";
+import {bigCaseTimeliness} from "./big-case-timeliness.js";
 import {criticismReferralBalance} from "./criticism-referral-balance.js";
 import {inspectionProblemBalance} from "./inspection-problem-balance.js";
 import {interviewSuspensionBalance} from "./interview-suspension-balance.js";
@@ -31,7 +32,8 @@ export const METRICS: readonly Metric[] = [
   agreementPenaltyBalance,
   interviewSuspensionBalance,
   criticismReferralBalance,
-  rereviewRatio
+  rereviewRatio,
+  bigCaseTimeliness
 ];
 
 export function metricById(id: string): Metric {
@@ -62,7 +64,11 @@ export interface ByDivisionOptions {
  */
 export function metricSql(metric: Metric, {level = "县", filter = {}}: ByDivisionOptions = {}): SqlQuery {
   const ratio = metric.unit === "%";
-  return sqlQuery`${scopeSql(filter)},
+  const extra = metric.ctes
+    ? sqlQuery`,
+${metric.ctes}`
+    : sqlQuery``;
+  return sqlQuery`${scopeSql(filter)}${extra},
 parts AS (${metric.parts}),
 groups AS (${groupsSql(level)})
 SELECT g.code,

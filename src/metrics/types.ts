@@ -86,6 +86,8 @@ export interface Metric {
    * `county` column.
    */
   parts: SqlQuery;
+  /** Further common table expressions `parts` may use (without `WITH`), placed after the scope. */
+  ctes?: SqlQuery;
   /** The same parts computed in plain JS, independently of the SQL. */
   reference(data: ScopedData): Map<string, MetricParts>;
 }

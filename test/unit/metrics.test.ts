@@ -20,6 +20,7 @@ import {
   type MetricFilter
 } from "../../src/metrics/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
+import {isWorkingDay, workingDaysBetween} from "../../src/metrics/calendar.js";
 
 let dir: string;
 const sets: {name: string; data: MetricData; conn: DuckDBConnection; close: () => void}[] = [];
@@ -157,5 +158,31 @@ describe("metric SQL", () => {
       {level: "省"}
     );
     expect(BigInt(province!.numerator)).toBe(direct);
+  });
+});
+
+describe("the working-day calendar", () => {
+  it("knows weekends, public holidays and the weekend days made working days (调休)", () => {
+    expect(isWorkingDay("2024-05-10")).toBe(true); // a Friday
+    expect(isWorkingDay("2024-05-12")).toBe(false); // a Sunday
+    expect(isWorkingDay("2024-05-11")).toBe(true); // a Saturday made a working day
+    expect(isWorkingDay("2024-10-01")).toBe(false); // 国庆
+    expect(isWorkingDay("2024-06-10")).toBe(false); // 端午, a Monday
+    expect(isWorkingDay("2025-01-26")).toBe(true); // a Sunday before 春节 made a working day
+  });
+  it("counts working days after the decision, up to and including the report", () => {
+    expect(workingDaysBetween("2024-09-30", "2024-10-08")).toBe(1);
+    expect(workingDaysBetween("2024-05-10", "2024-05-13")).toBe(2); // Sat 5-11 worked, Mon 5-13
+    expect(workingDaysBetween("2024-07-01", "2024-07-01")).toBe(0);
+  });
+  it("refuses a year it has no holiday table for, rather than guess", () => {
+    expect(() => isWorkingDay("2023-12-29")).toThrow(/节假日表中没有 2023 年/);
+  });
+  it("is the calendar the SQL uses: big-case timeliness agrees with the JS on cases around holidays", async () => {
+    const metric = METRICS.find((m) => m.id === "big_case_timeliness")!;
+    const rows = await metricByDivision(nativeDb(sets[0]!.conn), metric, {level: "省"});
+    expect(rows).toEqual(metricReference(metric, sets[0]!.data, {level: "省"}));
+    expect(rows[0]!.denominator).toBeGreaterThan(10);
+    expect(rows[0]!.numerator).toBeLessThan(rows[0]!.denominator!);
   });
 });
