@@ -38,6 +38,7 @@ export async function listPages(outDir: string): Promise<string[]> {
 
 /** The minimum number of charts a page declares in its front matter (`charts: N`); 0 if none. */
 export async function expectedCharts(sourceRoot: string, pagePath: string): Promise<number> {
+  pagePath = pagePath.replace(/[?#].*$/, "");
   const file =
     pagePath === "/" ? "index.md" : pagePath.endsWith("/") ? `${pagePath}index.md` : `${pagePath}.md`;
   const text = await readFile(join(sourceRoot, file), "utf-8").catch(() => "");
@@ -110,6 +111,21 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
     });
     if (!response || !response.ok()) problems.push(`页面打开失败：HTTP ${response?.status()}`);
     if (!(await settle(page, timeoutMs))) problems.push(`页面在 ${timeoutMs / 1000} 秒内没有加载完成`);
+    const expected = await expectedCharts(sourceRoot, path);
+    // A cell may still be computing (a query on the slower mvp bundle) when the loading markers are
+    // gone: give the declared charts until the timeout to appear, then count what is there.
+    if (expected > 0) {
+      await page
+        .waitForFunction(
+          (n) =>
+            Array.from(document.querySelectorAll("figure[data-fw-chart]")).filter(
+              (f) => f.querySelectorAll("svg [aria-label] > *").length > 0
+            ).length >= n,
+          expected,
+          {timeout: timeoutMs, polling: 100}
+        )
+        .catch(() => undefined);
+    }
     const state = await page.evaluate(() => ({
       errors: Array.from(document.querySelectorAll(".observablehq--error"), (e) => e.textContent ?? ""),
       lang: document.documentElement.lang,
@@ -132,7 +148,6 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
       if (chart.empty) problems.push(`图表 ${chart.id} 没有数据`);
       else if (chart.marks === 0) problems.push(`图表 ${chart.id} 没有绘出任何图形`);
     }
-    const expected = await expectedCharts(sourceRoot, path);
     if (rendered.length < expected)
       problems.push(`应有至少 ${expected} 个图表，实际绘出 ${rendered.length} 个`);
     let screenshot: string | undefined;
