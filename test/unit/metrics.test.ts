@@ -1,7 +1,8 @@
-// Every metric computed two independent ways — its SQL in native DuckDB and its plain JS reference —
-// on generated data, by division at every level and under random filters, must agree exactly
-// (integers: counts, and money in fen). The same SQL runs in DuckDB-WASM on the site.
-import {mkdtemp, rm} from "node:fs/promises";
+// Every metric computed three ways — its SQL in native DuckDB, the same SQL in DuckDB-WASM (the package
+// the browser uses, run in Node), and its plain JS reference — on generated data, by division at every
+// level and under random filters, must agree exactly (integers: counts, and money in fen).
+import {createRequire} from "node:module";
+import {mkdtemp, readFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
@@ -20,10 +21,49 @@ import {
   type MetricFilter
 } from "../../src/metrics/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
+import {tableToRows, type ArrowLikeTable} from "../../src/duckdb/convert.js";
 import {isWorkingDay, workingDaysBetween} from "../../src/metrics/calendar.js";
 
 let dir: string;
-const sets: {name: string; data: MetricData; conn: DuckDBConnection; close: () => void}[] = [];
+interface WasmConnection {
+  query(text: string): unknown;
+  prepare(text: string): {query(...params: unknown[]): ArrowLikeTable; close(): void};
+}
+interface WasmDb {
+  registerFileBuffer(name: string, buffer: Uint8Array): void;
+  connect(): WasmConnection;
+}
+const sets: {
+  name: string;
+  data: MetricData;
+  conn: DuckDBConnection;
+  wasm: WasmConnection;
+  close: () => void;
+}[] = [];
+let wasmDb: WasmDb;
+
+/** DuckDB-WASM's blocking Node build, on the same .wasm files the site serves. */
+async function startWasm(): Promise<WasmDb> {
+  const require = createRequire(import.meta.url);
+  const duckdb = require("@duckdb/duckdb-wasm/blocking") as {
+    createDuckDB(
+      bundles: object,
+      logger: object,
+      runtime: object
+    ): Promise<WasmDb & {instantiate(p: () => void): Promise<void>; open(c: object): void}>;
+    VoidLogger: new () => object;
+    NODE_RUNTIME: object;
+  };
+  const dist = join(require.resolve("@duckdb/duckdb-wasm/blocking"), "..");
+  const bundles = {
+    mvp: {mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: ""},
+    eh: {mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: ""}
+  };
+  const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
+  await db.instantiate(() => undefined);
+  db.open({});
+  return db;
+}
 
 function plain(result: IngestResult): MetricData {
   const rows = (name: string) =>
@@ -45,7 +85,11 @@ async function open(name: string, result: IngestResult): Promise<void> {
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   await conn.run(`ATTACH '${file}' AS data (READ_ONLY); USE data`);
-  sets.push({name, data: plain(result), conn, close: () => (conn.closeSync(), instance.closeSync())});
+  wasmDb.registerFileBuffer(`${name}.duckdb`, new Uint8Array(await readFile(file)));
+  const wasm = wasmDb.connect();
+  wasm.query(`ATTACH '${name}.duckdb' AS ${name} (READ_ONLY)`);
+  wasm.query(`USE ${name}`);
+  sets.push({name, data: plain(result), conn, wasm, close: () => (conn.closeSync(), instance.closeSync())});
 }
 
 /** A `db` for {@link metricByDivision} over native DuckDB, binding the query's parameters. */
@@ -56,7 +100,20 @@ const nativeDb = (conn: DuckDBConnection) => ({
   }
 });
 
+/** A `db` for {@link metricByDivision} over DuckDB-WASM, converting results as the site's client does. */
+const wasmQuery = (conn: WasmConnection) => ({
+  async query(q: SqlQuery) {
+    const statement = conn.prepare(q.text);
+    try {
+      return tableToRows(statement.query(...q.params)) as Record<string, unknown>[];
+    } finally {
+      statement.close();
+    }
+  }
+});
+
 beforeAll(async () => {
+  wasmDb = await startWasm();
   dir = await mkdtemp(join(tmpdir(), "fundwatch-metrics-"));
   await open(
     "ningxia",
@@ -94,11 +151,15 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("metric %s", (_, metric) =
     expect(metric.description).toMatch(/[\u4e00-\u9fff]/);
     expect(["元", "%", "家", "件"]).toContain(metric.unit);
   });
-  it("gives the same parts in SQL (DuckDB) and in the JS reference, unfiltered at every level", async () => {
+  it("gives the same parts in native DuckDB, in DuckDB-WASM and in the JS reference, at every level", async () => {
     for (const set of sets) {
       for (const level of ["县", "市", "省"] as const) {
         const sql = await metricByDivision(nativeDb(set.conn), metric, {level});
         expect(sql, `${set.name} ${level}`).toEqual(metricReference(metric, set.data, {level}));
+        expect(
+          await metricByDivision(wasmQuery(set.wasm), metric, {level}),
+          `${set.name} ${level} wasm`
+        ).toEqual(sql);
         expect(sql.length).toBeGreaterThan(0);
       }
     }
@@ -110,6 +171,7 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("metric %s", (_, metric) =
       fc.asyncProperty(filterArb, levelArb, fc.integer(), async (filter, level, seed) => {
         for (const set of sets) {
           const sql = await metricByDivision(nativeDb(set.conn), metric, {level, filter});
+          expect(await metricByDivision(wasmQuery(set.wasm), metric, {level, filter})).toEqual(sql);
           const shuffled = Object.fromEntries(
             Object.entries(set.data).map(([k, rows]) => [
               k,
