@@ -9,6 +9,7 @@
 import {readdir, stat} from "node:fs/promises";
 import {basename, extname, join, relative, resolve, sep} from "node:path";
 import {DATASETS} from "../src/schema/index.js";
+import {RECOVERY_ACTIONS} from "../src/schema/actions.js";
 import type {Column, Dataset, ParseContext} from "../src/schema/dataset.js";
 import {
   cellText,
@@ -635,7 +636,11 @@ function crossCheck(files: ParsedFile[], today: string): Map<string, LoadedRow[]
   // Warnings that keep the row: recovered more than involved; findings on an inspection marked "no problem".
   const recovered = new Map<string, bigint>();
   for (const d of tables.get("dispositions") ?? []) {
-    if (d.finding_id && ["追回", "拒付", "扣回"].includes(String(d.action)) && typeof d.amount === "bigint") {
+    if (
+      d.finding_id &&
+      (RECOVERY_ACTIONS as readonly string[]).includes(String(d.action)) &&
+      typeof d.amount === "bigint"
+    ) {
       recovered.set(String(d.finding_id), (recovered.get(String(d.finding_id)) ?? 0n) + d.amount);
     }
   }

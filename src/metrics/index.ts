@@ -15,6 +15,7 @@ import {fines} from "./fines.js";
 import {problemRate} from "./problem-rate.js";
 import {recoveryRatio} from "./recovery-ratio.js";
 import {recoveryTotal} from "./recovery-total.js";
+import {PartsByCounty} from "./parts.js";
 import {groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts} from "./types.js";
 
@@ -101,18 +102,12 @@ export function metricReference(
 ): MetricRow[] {
   const ratio = metric.unit === "%";
   const byCounty = metric.reference(scopeData(data, filter));
-  const totals = new Map<string, MetricParts>();
+  const totals = new PartsByCounty(ratio);
   for (const [county, code] of groupsOf(data, level)) {
-    if (code === null) continue;
-    const t = totals.get(code) ?? {numerator: 0, denominator: ratio ? 0 : null};
     const p = byCounty.get(county);
-    if (p) {
-      t.numerator += p.numerator;
-      if (t.denominator !== null) t.denominator += p.denominator ?? 0;
-    }
-    totals.set(code, t);
+    if (code !== null) totals.add(code, p?.numerator ?? 0, p?.denominator ?? 0);
   }
-  return [...totals.entries()]
+  return [...totals.map.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([code, parts]) => ({code, ...parts, value: metricValue(parts)}));
 }

@@ -1,4 +1,5 @@
 /** Helpers the metrics share: adding parts per county, groups of actions, ratios of action counts. */
+import {RECOVERY_ACTIONS} from "../schema/actions.js";
 import {sqlQuery} from "../sql/template.js";
 import type {Metric, MetricParts} from "./types.js";
 
@@ -16,13 +17,9 @@ export class PartsByCounty {
 
 /** Inspection kinds that are not on-site inspections of an institution. */
 export const NOT_ON_SITE = ["自查自纠", "智能监控"] as const;
-/** Dispositions whose amounts are recovered funds. */
-export const RECOVERY = ["追回", "拒付", "扣回"] as const;
 /** 协议处理: actions under the service agreement (Shandong 2019 circular). */
 export const AGREEMENT = [
-  "追回",
-  "拒付",
-  "扣回",
+  ...RECOVERY_ACTIONS,
   "约谈",
   "限期整改",
   "通报批评",

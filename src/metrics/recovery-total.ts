@@ -1,6 +1,7 @@
 /** 追回（拒付、扣回）金额: funds recovered, refused or deducted. */
 import {sqlQuery} from "../sql/template.js";
-import {PartsByCounty, RECOVERY} from "./parts.js";
+import {RECOVERY_ACTIONS} from "../schema/actions.js";
+import {PartsByCounty} from "./parts.js";
 import type {Metric} from "./types.js";
 
 export const recoveryTotal: Metric = {
@@ -10,11 +11,11 @@ export const recoveryTotal: Metric = {
   direction: "higher",
   description: "处理方式为追回、拒付、扣回的金额之和（不含罚款）。",
   parts: sqlQuery`SELECT county, sum(amount) AS numerator, NULL AS denominator FROM f_dispositions
-WHERE action IN ${[...RECOVERY]} GROUP BY county`,
+WHERE action IN ${[...RECOVERY_ACTIONS]} GROUP BY county`,
   reference(data) {
     const parts = new PartsByCounty(false);
     for (const p of data.dispositions)
-      if ((RECOVERY as readonly string[]).includes(p.action)) parts.add(p.county, p.amount ?? 0);
+      if ((RECOVERY_ACTIONS as readonly string[]).includes(p.action)) parts.add(p.county, p.amount ?? 0);
     return parts.map;
   }
 };
