@@ -11,6 +11,8 @@ export {formatMoney, fenToYuan, autoMoneyUnit} from "./format/money.js";
 export type {MoneyUnit, FormatMoneyOptions} from "./format/money.js";
 export {formatDate, formatDateTime} from "./format/date.js";
 export {compareZh, formatCount} from "./format/text.js";
+export {formatPercent, formatMetricValue} from "./format/percent.js";
+export type {FormatPercentOptions} from "./format/percent.js";
 export {rankedBars} from "./charts/ranked-bars.js";
 export {
   METRICS,
@@ -20,7 +22,34 @@ export {
   metricReference,
   metricValue,
   scopeSql,
-  scopeData
+  scopeData,
+  toMetricRows,
+  loadCampaigns,
+  pickCampaign,
+  campaignsSql,
+  coverageTargetAt,
+  campaignPhases,
+  phaseAt,
+  fridaysBetween,
+  fridayOf,
+  DEFAULT_RULES,
+  weeklyProgress,
+  weeklyProgressSql,
+  weeklyProgressReference,
+  reconcileWeekly,
+  reconcileSql,
+  reconcileReference,
+  RECONCILED_FIGURES,
+  ROUNDING_FEN,
+  rankDivisions,
+  rankFromValues,
+  DEFAULT_RANKING,
+  MIN_WEIGHT_SHARE,
+  BOTTOM_QUARTILE,
+  sharesOf,
+  roundedPercents,
+  isWorkingDay,
+  workingDaysBetween
 } from "./metrics/index.js";
 export type {
   Metric,
@@ -29,7 +58,23 @@ export type {
   MetricParts,
   MetricRow,
   DivisionLevel,
-  ByDivisionOptions
+  ByDivisionOptions,
+  Campaign,
+  CoverageTarget,
+  Phase,
+  ProgressOptions,
+  ProgressRow,
+  ReconcileRow,
+  ReconcileStatus,
+  ReconciledFigure,
+  ReconcileData,
+  RankingMetric,
+  RankingInput,
+  RankingRow,
+  RankedMetric,
+  RankingOptions,
+  Ranking,
+  MetricTarget
 } from "./metrics/index.js";
 export type {RankedBarsOptions} from "./charts/ranked-bars.js";
 

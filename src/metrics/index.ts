@@ -21,6 +21,12 @@ import type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts} from 
 
 export type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts, ScopedData} from "./types.js";
 export {scopeData, scopeSql} from "./scope.js";
+export * from "./campaign.js";
+export * from "./progress.js";
+export * from "./reconcile.js";
+export * from "./ranking.js";
+export * from "./shares.js";
+export {isWorkingDay, workingDaysBetween} from "./calendar.js";
 
 export const METRICS: readonly Metric[] = [
   coverage,

@@ -78,7 +78,7 @@ export function scopeData(data: MetricData, filter: MetricFilter = {}): ScopedDa
     const county = inspection === null ? undefined : countyOfInspection.get(inspection);
     return county === undefined ? [] : [{...p, county}];
   });
-  return {institutions, inspections, findings, dispositions};
+  return {campaigns: data.campaigns, institutions, inspections, findings, dispositions};
 }
 
 /** SQL mapping each county-level division to its group at `level` (`county`, `code`). */

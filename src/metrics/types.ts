@@ -32,6 +32,8 @@ export interface MetricParts {
 /** The rows a reference implementation reads: the loader's tables as plain objects. */
 export interface MetricData {
   divisions: readonly {code: string; parent_code: string | null; level: string}[];
+  /** The campaigns, for their rules (big-case threshold and time limit); never filtered. */
+  campaigns: readonly {id: string; big_case_threshold: number; big_case_report_days: number}[];
   institutions: readonly {code: string; division_code: string; kind: string}[];
   inspections: readonly {
     id: string;
@@ -63,6 +65,7 @@ export interface MetricData {
 
 /** {@link MetricData} narrowed by a {@link MetricFilter}, each record tagged with its county. */
 export interface ScopedData {
+  campaigns: MetricData["campaigns"];
   institutions: (MetricData["institutions"][number] & {county: string})[];
   inspections: (MetricData["inspections"][number] & {county: string})[];
   findings: (MetricData["findings"][number] & {county: string})[];
@@ -83,7 +86,7 @@ export interface Metric {
   /**
    * SQL selecting `county, numerator, denominator` rows (several rows per county are summed) from
    * the scoped tables `f_institutions`, `f_inspections`, `f_findings`, `f_dispositions`, each with a
-   * `county` column.
+   * `county` column, and the unscoped `campaigns`.
    */
   parts: SqlQuery;
   /** Further common table expressions `parts` may use (without `WITH`), placed after the scope. */

@@ -2,7 +2,7 @@
 // the browser uses, run in Node), and its plain JS reference — on generated data, by division at every
 // level and under random filters, must agree exactly (integers: counts, and money in fen).
 import {createRequire} from "node:module";
-import {mkdtemp, readFile, rm} from "node:fs/promises";
+import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
@@ -17,8 +17,14 @@ import {
   metricByDivision,
   metricReference,
   metricSql,
+  rankDivisions,
+  reconcileReference,
+  reconcileWeekly,
+  weeklyProgress,
+  weeklyProgressReference,
   type MetricData,
-  type MetricFilter
+  type MetricFilter,
+  type ReconcileData
 } from "../../src/metrics/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
 import {tableToRows, type ArrowLikeTable} from "../../src/duckdb/convert.js";
@@ -35,15 +41,18 @@ interface WasmDb {
 }
 const sets: {
   name: string;
-  data: MetricData;
+  data: ReconcileData;
   conn: DuckDBConnection;
   wasm: WasmConnection;
+  /** The mvp build, which older intranet browsers get: it cannot survive an exception inside DuckDB. */
+  mvp: WasmConnection;
   close: () => void;
 }[] = [];
 let wasmDb: WasmDb;
+let mvpDb: WasmDb;
 
 /** DuckDB-WASM's blocking Node build, on the same .wasm files the site serves. */
-async function startWasm(): Promise<WasmDb> {
+async function startWasm(only?: "mvp"): Promise<WasmDb> {
   const require = createRequire(import.meta.url);
   const duckdb = require("@duckdb/duckdb-wasm/blocking") as {
     createDuckDB(
@@ -55,28 +64,29 @@ async function startWasm(): Promise<WasmDb> {
     NODE_RUNTIME: object;
   };
   const dist = join(require.resolve("@duckdb/duckdb-wasm/blocking"), "..");
-  const bundles = {
-    mvp: {mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: ""},
-    eh: {mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: ""}
-  };
+  const mvp = {mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: ""};
+  const bundles =
+    only === "mvp" ? {mvp} : {mvp, eh: {mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: ""}};
   const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
   await db.instantiate(() => undefined);
   db.open({});
   return db;
 }
 
-function plain(result: IngestResult): MetricData {
+function plain(result: IngestResult): ReconcileData {
   const rows = (name: string) =>
     (result.tables.get(name) ?? []).map((r) =>
       Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))
     );
   return {
     divisions: rows("divisions"),
+    campaigns: rows("campaigns"),
     institutions: rows("institutions"),
     inspections: rows("inspections"),
     findings: rows("findings"),
-    dispositions: rows("dispositions")
-  } as unknown as MetricData;
+    dispositions: rows("dispositions"),
+    weekly_reports: rows("weekly_reports")
+  } as unknown as ReconcileData;
 }
 
 async function open(name: string, result: IngestResult): Promise<void> {
@@ -85,11 +95,22 @@ async function open(name: string, result: IngestResult): Promise<void> {
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   await conn.run(`ATTACH '${file}' AS data (READ_ONLY); USE data`);
-  wasmDb.registerFileBuffer(`${name}.duckdb`, new Uint8Array(await readFile(file)));
-  const wasm = wasmDb.connect();
-  wasm.query(`ATTACH '${name}.duckdb' AS ${name} (READ_ONLY)`);
-  wasm.query(`USE ${name}`);
-  sets.push({name, data: plain(result), conn, wasm, close: () => (conn.closeSync(), instance.closeSync())});
+  const bytes = await readFile(file);
+  const [wasm, mvp] = [wasmDb, mvpDb].map((db) => {
+    db.registerFileBuffer(`${name}.duckdb`, new Uint8Array(bytes));
+    const c = db.connect();
+    c.query(`ATTACH '${name}.duckdb' AS ${name} (READ_ONLY)`);
+    c.query(`USE ${name}`);
+    return c;
+  }) as [WasmConnection, WasmConnection];
+  sets.push({
+    name,
+    data: plain(result),
+    conn,
+    wasm,
+    mvp,
+    close: () => (conn.closeSync(), instance.closeSync())
+  });
 }
 
 /** A `db` for {@link metricByDivision} over native DuckDB, binding the query's parameters. */
@@ -114,12 +135,18 @@ const wasmQuery = (conn: WasmConnection) => ({
 
 beforeAll(async () => {
   wasmDb = await startWasm();
+  mvpDb = await startWasm("mvp");
   dir = await mkdtemp(join(tmpdir(), "fundwatch-metrics-"));
   await open(
     "ningxia",
     await ingest([join(import.meta.dirname, "..", "..", "data", "ningxia")], {today: "2024-12-31"})
   );
   await generate({rows: 4000, seed: 99, out: join(dir, "gen"), format: "csv"});
+  // Another campaign's rules: big cases from 20,000 yuan, reported within 3 working days.
+  const campaignsCsv = join(dir, "gen", "campaigns.csv");
+  const rules = (await readFile(campaignsCsv, "utf8")).replace(/,50000,2(\r?\n)/, ",20000,3$1");
+  expect(rules).toContain(",20000,3");
+  await writeFile(campaignsCsv, rules);
   await open("seed99", await ingest([join(dir, "gen")], {today: "2024-12-31"}));
 }, 120_000);
 afterAll(async () => {
@@ -160,6 +187,10 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("metric %s", (_, metric) =
           await metricByDivision(wasmQuery(set.wasm), metric, {level}),
           `${set.name} ${level} wasm`
         ).toEqual(sql);
+        expect(
+          await metricByDivision(wasmQuery(set.mvp), metric, {level}),
+          `${set.name} ${level} mvp`
+        ).toEqual(sql);
         expect(sql.length).toBeGreaterThan(0);
       }
     }
@@ -172,6 +203,7 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("metric %s", (_, metric) =
         for (const set of sets) {
           const sql = await metricByDivision(nativeDb(set.conn), metric, {level, filter});
           expect(await metricByDivision(wasmQuery(set.wasm), metric, {level, filter})).toEqual(sql);
+          expect(await metricByDivision(wasmQuery(set.mvp), metric, {level, filter})).toEqual(sql);
           const shuffled = Object.fromEntries(
             Object.entries(set.data).map(([k, rows]) => [
               k,
@@ -208,6 +240,21 @@ describe("metric SQL", () => {
   it("refuses a malformed date or an empty kind list, in Chinese", () => {
     expect(() => metricSql(METRICS[0]!, {filter: {from: "2024/6/1"}})).toThrow(/YYYY-MM-DD/);
     expect(() => metricSql(METRICS[0]!, {filter: {institutionKinds: []}})).toThrow(/空列表/);
+  });
+  it("takes the big-case threshold and time limit from the case's campaign, the default without one", async () => {
+    const metric = METRICS.find((m) => m.id === "big_case_timeliness")!;
+    const set = sets.find((s) => s.name === "seed99")!;
+    const [row] = await metricByDivision(nativeDb(set.conn), metric, {level: "省"});
+    const campaignOf = new Map(set.data.inspections.map((s) => [s.id, s.campaign_id]));
+    const decided = new Set(set.data.dispositions.map((p) => p.finding_id));
+    const cases = set.data.findings.filter(
+      (f) =>
+        decided.has(f.id) &&
+        f.amount_involved >= (campaignOf.get(f.inspection_id) === "ZX2024" ? 2_000_000 : 5_000_000)
+    );
+    const atDefault = set.data.findings.filter((f) => decided.has(f.id) && f.amount_involved >= 5_000_000);
+    expect(row!.denominator).toBe(cases.length);
+    expect(cases.length).toBeGreaterThan(atDefault.length);
   });
   it("sums money exactly in fen: the province's recovery equals the sum of every recovery disposition", () => {
     const data = sets[0]!.data;
@@ -246,5 +293,148 @@ describe("the working-day calendar", () => {
     expect(rows).toEqual(metricReference(metric, sets[0]!.data, {level: "省"}));
     expect(rows[0]!.denominator).toBeGreaterThan(10);
     expect(rows[0]!.numerator).toBeLessThan(rows[0]!.denominator!);
+  });
+});
+
+describe("weekly cumulative progress by the Friday cut-off", () => {
+  const weeks = {from: "2024-05-15", to: "2024-09-27"};
+  it("is the same in native DuckDB, DuckDB-WASM and the JS reference, at every level", async () => {
+    for (const set of sets) {
+      for (const level of ["县", "市", "省"] as const) {
+        const sql = await weeklyProgress(nativeDb(set.conn), {...weeks, level});
+        expect(sql, `${set.name} ${level}`).toEqual(weeklyProgressReference(set.data, {...weeks, level}));
+        expect(await weeklyProgress(wasmQuery(set.wasm), {...weeks, level})).toEqual(sql);
+        expect(await weeklyProgress(wasmQuery(set.mvp), {...weeks, level})).toEqual(sql);
+      }
+    }
+  });
+  it("has one row per division and Friday, cumulative (never falling), ending at the last Friday", async () => {
+    const rows = await weeklyProgress(nativeDb(sets[0]!.conn), {...weeks, level: "市"});
+    const fridays = [...new Set(rows.map((r) => r.week_ending))];
+    expect(fridays[0]).toBe("2024-05-17");
+    expect(fridays.at(-1)).toBe("2024-09-27");
+    expect(fridays).toHaveLength(20);
+    expect(fridays.every((d) => new Date(`${d}T00:00:00Z`).getUTCDay() === 5)).toBe(true);
+    for (const code of new Set(rows.map((r) => r.code))) {
+      const series = rows.filter((r) => r.code === code);
+      for (let i = 1; i < series.length; ++i) {
+        expect(series[i]!.inspected).toBeGreaterThanOrEqual(series[i - 1]!.inspected);
+        expect(series[i]!.recovered).toBeGreaterThanOrEqual(series[i - 1]!.recovered);
+      }
+    }
+    // The last Friday's coverage is the coverage metric up to that day.
+    const coverage = await metricByDivision(nativeDb(sets[0]!.conn), "coverage", {
+      level: "市",
+      filter: {to: "2024-09-27"}
+    });
+    for (const c of coverage) {
+      const last = rows.find((r) => r.code === c.code && r.week_ending === "2024-09-27")!;
+      expect([last.inspected, last.institutions]).toEqual([c.numerator, c.denominator]);
+    }
+  });
+  it("agrees under random filters and levels", async () => {
+    await fc.assert(
+      fc.asyncProperty(filterArb, levelArb, async (filter, level) => {
+        for (const set of sets) {
+          const sql = await weeklyProgress(nativeDb(set.conn), {...weeks, level, filter});
+          expect(sql).toEqual(weeklyProgressReference(set.data, {...weeks, level, filter}));
+        }
+      }),
+      {numRuns: 10, seed: 20241124}
+    );
+  }, 120_000);
+  it("is empty when no Friday falls in the range", async () => {
+    expect(await weeklyProgress(nativeDb(sets[0]!.conn), {from: "2024-05-18", to: "2024-05-23"})).toEqual([]);
+  });
+});
+
+describe("weekly reports reconciled against case records", () => {
+  it("is the same in native DuckDB, DuckDB-WASM and the JS reference", async () => {
+    for (const set of sets) {
+      const sql = await reconcileWeekly(nativeDb(set.conn));
+      expect(sql.length, set.name).toBe(set.data.weekly_reports.length);
+      expect(sql).toEqual(reconcileReference(set.data));
+      expect(await reconcileWeekly(wasmQuery(set.wasm))).toEqual(sql);
+      expect(await reconcileWeekly(wasmQuery(set.mvp))).toEqual(sql);
+    }
+  });
+  it("finds exactly the districts that over-report, and only rounding differences elsewhere", async () => {
+    // The generator makes 640221 and 640324 report 3% more institutions than they inspected.
+    const rows = await reconcileWeekly(nativeDb(sets[0]!.conn));
+    const inspectedOff = new Set(rows.filter((r) => r.figures.inspected !== "一致").map((r) => r.code));
+    expect([...inspectedOff].sort()).toEqual(["640221", "640324"]);
+    for (const r of rows.filter((r) => r.figures.inspected === "不一致"))
+      expect(r.reported.inspected).toBeGreaterThan(r.recorded.inspected);
+    expect(rows.filter((r) => r.figures.problems !== "一致")).toEqual([]);
+    for (const r of rows) {
+      for (const figure of ["recovered", "fined"] as const) {
+        if (r.figures[figure] === "尾差")
+          expect(Math.abs(r.reported[figure]! - r.recorded[figure])).toBeLessThanOrEqual(5000);
+        expect(r.figures[figure], `${r.code} ${r.week_ending} ${figure}`).not.toBe("不一致");
+      }
+    }
+  });
+  it("tells a rounding difference of a report in 万元 (尾差, up to 50 元) from a discrepancy", () => {
+    const data = sets[0]!.data;
+    const [first, ...rest] = data.weekly_reports;
+    const shifted = (fen: number) =>
+      reconcileReference({
+        ...data,
+        weekly_reports: [{...first!, amount_recovered: first!.amount_recovered + fen}, ...rest]
+      }).find((r) => r.code === first!.division_code && r.week_ending === first!.week_ending)!;
+    expect(shifted(0).figures.recovered).toBe("一致");
+    expect(shifted(5000).figures.recovered).toBe("尾差");
+    expect(shifted(-5000).status).toBe("尾差");
+    expect(shifted(5001).figures.recovered).toBe("不一致");
+    expect(shifted(5001).status).toBe("不一致");
+  });
+});
+
+describe("the lagging-district ranking on the database", () => {
+  it("is the same over native DuckDB and DuckDB-WASM, and ranks every county with values", async () => {
+    for (const set of sets) {
+      const native = await rankDivisions(nativeDb(set.conn), {asOf: "2024-09-27"});
+      const wasm = await rankDivisions(wasmQuery(set.wasm), {asOf: "2024-09-27"});
+      expect(wasm).toEqual(native);
+      expect(await rankDivisions(wasmQuery(set.mvp), {asOf: "2024-09-27"})).toEqual(native);
+      const ranks = native.rows.map((r) => r.rank).filter((r): r is number => r !== null);
+      expect(ranks.length).toBeGreaterThan(10);
+      expect(Math.min(...ranks)).toBe(1);
+      expect(Math.max(...ranks)).toBeLessThanOrEqual(ranks.length);
+    }
+  });
+  it("takes the targets of the campaign at the as-of date, from the data", async () => {
+    const ranking = await rankDivisions(nativeDb(sets[0]!.conn));
+    expect(ranking.asOf).toBe("2024-09-27");
+    expect(ranking.campaign?.id).toBe("ZX2024");
+    expect(ranking.coverageTarget).toMatchObject({target: 100, deadline: "2024-10-31"});
+    expect(ranking.coverageTarget?.due).toEqual({target: 80, deadline: "2024-08-31"});
+    for (const row of ranking.rows) {
+      const coverage = row.metrics.find((m) => m.id === "coverage")!;
+      expect(row.behindTarget).toBe(
+        coverage.value !== null && coverage.value < ranking.coverageTarget!.expected / 100
+      );
+      if (coverage.value !== null && coverage.value < 0.8)
+        expect(row.reasons.join("；")).toMatch(/检查覆盖率 [\d.]+%，未达已到期目标 80%（2024年8月31日）/);
+      const rereview = row.metrics.find((m) => m.id === "rereview_ratio")!;
+      if (rereview.value !== null && rereview.value < 0.05)
+        expect(row.reasons.join("；")).toContain(`单据复审比例 `);
+    }
+    // The generator's two slow districts (兴庆区 and 永宁县, pace < 0.6) are in the bottom quartile.
+    const lagging = ranking.rows.filter((r) => r.lagging).map((r) => r.code);
+    expect(lagging.length).toBe(Math.ceil(ranking.rows.filter((r) => r.rank !== null).length / 4));
+    expect(lagging).toEqual(expect.arrayContaining(["640104", "640121"]));
+  });
+  it("asks for a direction for a metric that has none, and for known metrics only", async () => {
+    await expect(rankDivisions(nativeDb(sets[0]!.conn), {metrics: ["no_such_metric"]})).rejects.toThrow(
+      /没有指标「no_such_metric」/
+    );
+    await expect(rankDivisions(nativeDb(sets[0]!.conn), {metrics: ["amount_involved"]})).rejects.toThrow(
+      /没有好坏方向.*direction/
+    );
+    const byAmount = await rankDivisions(nativeDb(sets[0]!.conn), {
+      metrics: [{id: "amount_involved", direction: "lower"}]
+    });
+    expect(byAmount.rows[0]!.metrics[0]!.percentile).toBe(1);
   });
 });

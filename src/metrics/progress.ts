@@ -1,0 +1,171 @@
+/**
+ * 周进度: cumulative progress by the Friday cut-off of each week — institutions inspected on site
+ * (distinct, counted from their first on-site inspection) against designated institutions, and funds
+ * recovered (追回 + 拒付 + 扣回, by decision date) — per division at any level. The figures of a week
+ * are everything on or before its Friday. Computed in SQL and, independently, in JS.
+ */
+import {RECOVERY_ACTIONS} from "../schema/actions.js";
+import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {fridaysBetween} from "./campaign.js";
+import {NOT_ON_SITE} from "./parts.js";
+import {groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
+import type {DivisionLevel, MetricData, MetricFilter} from "./types.js";
+
+export interface ProgressOptions {
+  level?: DivisionLevel;
+  filter?: MetricFilter;
+  /** First day of the weeks shown (YYYY-MM-DD), usually the campaign's start. */
+  from: string;
+  /** Last day (YYYY-MM-DD), usually the as-of date: the last week is the last Friday on or before it. */
+  to: string;
+}
+
+/** One division's cumulative figures at one Friday cut-off. */
+export interface ProgressRow {
+  code: string;
+  /** The Friday, `YYYY-MM-DD`. */
+  week_ending: string;
+  /** Institutions inspected on site by that Friday (distinct). */
+  inspected: number;
+  /** Designated institutions (in the filter's kinds). */
+  institutions: number;
+  /** Coverage by that Friday, 0–1; null with no institutions. */
+  coverage: number | null;
+  /** Funds recovered by that Friday, in fen. */
+  recovered: number;
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function fridaysOf(from: string, to: string): string[] {
+  for (const [key, value] of [
+    ["from", from],
+    ["to", to]
+  ] as const)
+    if (!ISO_DAY.test(value)) throw new TypeError(`周进度的 ${key} 应为 YYYY-MM-DD 格式的日期：${value}`);
+  return fridaysBetween(from, to);
+}
+
+/** The SQL of {@link weeklyProgress}; null when there is no Friday between `from` and `to`. */
+export function weeklyProgressSql({level = "县", filter = {}, from, to}: ProgressOptions): SqlQuery | null {
+  const fridays = fridaysOf(from, to);
+  const first = fridays[0];
+  const last = fridays.at(-1);
+  if (first === undefined || last === undefined) return null;
+  // A day's Friday: the day itself on a Friday (isodow 5), else the next one.
+  return sqlQuery`${scopeSql(filter)},
+groups AS (${groupsSql(level)}),
+weeks AS (
+  -- unnest() of the list form: the mvp build of DuckDB-WASM cannot bind a table function's parameters.
+  SELECT CAST(unnest(generate_series(CAST(${first} AS DATE), CAST(${last} AS DATE), INTERVAL 7 DAY)) AS DATE) AS friday
+),
+firsts AS (
+  SELECT county, institution_code, min(date) AS day FROM f_inspections
+  WHERE kind NOT IN ${[...NOT_ON_SITE]} GROUP BY county, institution_code
+),
+inspected_by_week AS (
+  SELECT county, CAST(day + CAST((12 - isodow(day)) % 7 AS INTEGER) AS DATE) AS friday, count(*) AS n
+  FROM firsts GROUP BY ALL
+),
+recovered_by_week AS (
+  SELECT county, CAST(decided_on + CAST((12 - isodow(decided_on)) % 7 AS INTEGER) AS DATE) AS friday,
+    sum(amount) AS fen
+  FROM f_dispositions WHERE action IN ${[...RECOVERY_ACTIONS]} AND amount IS NOT NULL GROUP BY ALL
+),
+institutions AS (
+  SELECT g.code, count(i.code) AS n FROM groups AS g LEFT JOIN f_institutions AS i ON i.county = g.county
+  WHERE g.code IS NOT NULL GROUP BY g.code
+),
+inspected AS (
+  SELECT g.code, w.friday, sum(x.n) AS n FROM groups AS g CROSS JOIN weeks AS w
+  JOIN inspected_by_week AS x ON x.county = g.county AND x.friday <= w.friday
+  WHERE g.code IS NOT NULL GROUP BY g.code, w.friday
+),
+recovered AS (
+  SELECT g.code, w.friday, sum(x.fen) AS fen FROM groups AS g CROSS JOIN weeks AS w
+  JOIN recovered_by_week AS x ON x.county = g.county AND x.friday <= w.friday
+  WHERE g.code IS NOT NULL GROUP BY g.code, w.friday
+)
+SELECT d.code, strftime(w.friday, '%Y-%m-%d') AS week_ending,
+  CAST(coalesce(s.n, 0) AS BIGINT) AS inspected, CAST(d.n AS BIGINT) AS institutions,
+  CAST(coalesce(r.fen, 0) AS BIGINT) AS recovered
+FROM institutions AS d CROSS JOIN weeks AS w
+LEFT JOIN inspected AS s ON s.code = d.code AND s.friday = w.friday
+LEFT JOIN recovered AS r ON r.code = d.code AND r.friday = w.friday
+ORDER BY d.code, week_ending`;
+}
+
+function toProgressRow(r: {
+  code: unknown;
+  week_ending: unknown;
+  inspected: unknown;
+  institutions: unknown;
+  recovered: unknown;
+}): ProgressRow {
+  const inspected = Number(r.inspected);
+  const institutions = Number(r.institutions);
+  return {
+    code: String(r.code),
+    week_ending: String(r.week_ending),
+    inspected,
+    institutions,
+    coverage: institutions === 0 ? null : inspected / institutions,
+    recovered: Number(r.recovered)
+  };
+}
+
+/** Weekly cumulative progress per division, from the database (the page's `db`). */
+export async function weeklyProgress(
+  db: {query(query: SqlQuery): Promise<Record<string, unknown>[]>},
+  options: ProgressOptions
+): Promise<ProgressRow[]> {
+  const query = weeklyProgressSql(options);
+  if (query === null) return [];
+  return (await db.query(query)).map((r) => toProgressRow(r as Parameters<typeof toProgressRow>[0]));
+}
+
+/** The JS reference of {@link weeklyProgress}, written without reference to the SQL. */
+export function weeklyProgressReference(
+  data: MetricData,
+  {level = "县", filter = {}, from, to}: ProgressOptions
+): ProgressRow[] {
+  const fridays = fridaysOf(from, to);
+  const scoped = scopeData(data, filter);
+  const groups = groupsOf(data, level);
+  const codes = [...new Set([...groups.values()].filter((c): c is string => c !== null))].sort();
+  const institutions = new Map<string, number>();
+  for (const i of scoped.institutions) {
+    const code = groups.get(i.county);
+    if (code != null) institutions.set(code, (institutions.get(code) ?? 0) + 1);
+  }
+  const firstVisit = new Map<string, {code: string | null | undefined; day: string}>();
+  for (const s of scoped.inspections) {
+    if ((NOT_ON_SITE as readonly string[]).includes(s.kind)) continue;
+    const seen = firstVisit.get(s.institution_code);
+    if (!seen || s.date < seen.day)
+      firstVisit.set(s.institution_code, {code: groups.get(s.county), day: s.date});
+  }
+  const money = scoped.dispositions.filter(
+    (p) => (RECOVERY_ACTIONS as readonly string[]).includes(p.action) && p.amount !== null
+  );
+  const rows: ProgressRow[] = [];
+  for (const code of codes) {
+    for (const friday of fridays) {
+      let inspected = 0;
+      for (const v of firstVisit.values()) if (v.code === code && v.day <= friday) inspected += 1;
+      let recovered = 0;
+      for (const p of money)
+        if (groups.get(p.county) === code && p.decided_on <= friday) recovered += p.amount ?? 0;
+      rows.push(
+        toProgressRow({
+          code,
+          week_ending: friday,
+          inspected,
+          institutions: institutions.get(code) ?? 0,
+          recovered
+        })
+      );
+    }
+  }
+  return rows;
+}
