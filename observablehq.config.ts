@@ -6,7 +6,9 @@ export default {
   title: "医保基金监管分析",
   pages: [
     {name: "总览", path: "/"},
-    {name: "数据说明", path: "/about"}
+    {name: "地区对比", path: "/districts"},
+    {name: "工作进度", path: "/progress"},
+    {name: "数据质量", path: "/quality"}
   ],
   // The default head links Google Fonts; the intranet has no internet. Fonts come from the system.
   globalStylesheets: [],

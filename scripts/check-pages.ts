@@ -59,6 +59,31 @@ async function settle(page: Page, timeoutMs: number): Promise<boolean> {
       }
     );
     await page.waitForLoadState("networkidle", {timeout: timeoutMs});
+    // A cell awaiting a query may not show a loading marker: wait until the page stops changing.
+    await page.evaluate(
+      (limit) =>
+        new Promise<void>((resolve, reject) => {
+          let quiet: ReturnType<typeof setTimeout>;
+          const observer = new MutationObserver(() => {
+            clearTimeout(quiet);
+            quiet = setTimeout(done, 750);
+          });
+          const give = setTimeout(() => (observer.disconnect(), reject(new Error("never settled"))), limit);
+          function done(): void {
+            observer.disconnect();
+            clearTimeout(give);
+            resolve();
+          }
+          observer.observe(document.body, {
+            childList: true,
+            subtree: true,
+            attributes: true,
+            characterData: true
+          });
+          quiet = setTimeout(done, 750);
+        }),
+      timeoutMs
+    );
     return true;
   } catch {
     return false;

@@ -15,6 +15,21 @@ export {formatPercent, formatMetricValue} from "./format/percent.js";
 export type {FormatPercentOptions} from "./format/percent.js";
 export {rankedBars} from "./charts/ranked-bars.js";
 export {
+  loadMeta,
+  asOfStamp,
+  printHeader,
+  kpiCard,
+  filterFromSearch,
+  searchWithFilter,
+  syncUrl,
+  loadFilterChoices,
+  filterBar,
+  describeFilter
+} from "./ui/page.js";
+export type {DataMeta, PageFilter, FilterChoices} from "./ui/page.js";
+export {sortableTable} from "./ui/table.js";
+export type {TableColumn, SortableTableOptions} from "./ui/table.js";
+export {
   METRICS,
   metricById,
   metricByDivision,

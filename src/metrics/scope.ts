@@ -25,6 +25,10 @@ export function scopeSql(filter: MetricFilter = {}): SqlQuery {
   checkFilter(filter);
   const institutionWhere = [sqlQuery`TRUE`];
   if (filter.institutionKinds) institutionWhere.push(sqlQuery`kind IN ${[...filter.institutionKinds]}`);
+  if (filter.within !== undefined)
+    institutionWhere.push(sqlQuery`division_code IN (
+    SELECT d.code FROM divisions AS d LEFT JOIN divisions AS p ON p.code = d.parent_code
+    WHERE d.code = ${filter.within} OR d.parent_code = ${filter.within} OR p.parent_code = ${filter.within})`);
   const inspectionWhere = [sqlQuery`TRUE`];
   if (filter.from !== undefined) inspectionWhere.push(sqlQuery`s.date >= CAST(${filter.from} AS DATE)`);
   if (filter.to !== undefined) inspectionWhere.push(sqlQuery`s.date <= CAST(${filter.to} AS DATE)`);
@@ -53,8 +57,15 @@ export function scopeData(data: MetricData, filter: MetricFilter = {}): ScopedDa
   checkFilter(filter);
   const institutionKinds = filter.institutionKinds ? new Set(filter.institutionKinds) : undefined;
   const inspectionKinds = filter.inspectionKinds ? new Set(filter.inspectionKinds) : undefined;
+  const parent = new Map(data.divisions.map((d) => [d.code, d.parent_code]));
+  const inside = (county: string): boolean => {
+    if (filter.within === undefined) return true;
+    for (let c: string | null | undefined = county, n = 0; c != null && n < 3; c = parent.get(c), n += 1)
+      if (c === filter.within) return true;
+    return false;
+  };
   const institutions = data.institutions
-    .filter((i) => !institutionKinds || institutionKinds.has(i.kind))
+    .filter((i) => (!institutionKinds || institutionKinds.has(i.kind)) && inside(i.division_code))
     .map((i) => ({...i, county: i.division_code}));
   const countyOfInstitution = new Map(institutions.map((i) => [i.code, i.county]));
   const inspections = data.inspections.flatMap((s) => {

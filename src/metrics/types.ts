@@ -18,6 +18,8 @@ export interface MetricFilter {
   institutionKinds?: readonly string[];
   /** Only inspections of these kinds (专项检查, 飞行检查 …). */
   inspectionKinds?: readonly string[];
+  /** Only institutions in this division or under it (a city's code: its counties). */
+  within?: string;
 }
 
 export type DivisionLevel = "省" | "市" | "县";

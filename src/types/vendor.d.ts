@@ -10,6 +10,7 @@ declare module "@observablehq/inputs" {
   export function search(data: unknown, options?: Record<string, unknown>): HTMLElement;
   export function button(content?: unknown, options?: Record<string, unknown>): HTMLElement;
   export function toggle(options?: Record<string, unknown>): HTMLElement;
+  export function form(inputs: unknown, options?: Record<string, unknown>): HTMLElement;
 }
 
 declare module "htl" {

@@ -13,7 +13,8 @@ import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
 import {startServer} from "../../scripts/serve.js";
 import {formatMoney} from "../../src/format/money.js";
-import {rankDivisions} from "../../src/metrics/index.js";
+import {metricByDivision, rankDivisions, reconcileWeekly, weeklyProgress} from "../../src/metrics/index.js";
+import type {SqlQuery} from "../../src/sql/template.js";
 import {DuckDBInstance} from "@duckdb/node-api";
 import config from "../../observablehq.config.js";
 
@@ -158,7 +159,7 @@ describe("the overview's lagging-district ranking", () => {
 
 describe("the data page", () => {
   it("accounts for every input row as the ingest does: read = loaded + rejected, every reject listed", () => {
-    const about = reports.find((r) => r.path === "/about")!;
+    const about = reports.find((r) => r.path === "/quality")!;
     const shown = (metric: string) =>
       new Map(about.metrics.filter((m) => m.metric === metric).map((m) => [m.unit, Number(m.value)]));
     const files = ingested.files;
@@ -205,7 +206,7 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
       return route.abort("blockedbyclient");
     });
     const page = await context.newPage();
-    await page.goto(new URL(`about${query}`, baseUrl).href);
+    await page.goto(new URL(`quality${query}`, baseUrl).href);
     return {page, outside, close: () => context.close()};
   }
 
@@ -259,5 +260,133 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
     });
     expect(report!.problems).toEqual([]);
     expect(report!.charts).toBe(1);
+  });
+});
+
+/** Native DuckDB over the site's own database file in dist/: the independent engine for page figures. */
+async function withNativeSite<T>(
+  body: (db: {query(q: SqlQuery): Promise<Record<string, unknown>[]>}) => Promise<T>
+): Promise<T> {
+  const file = (await readdir(join(DIST, "_file", "data"))).find((f) => /^fundwatch\..*duckdb$/.test(f));
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    await conn.run(`ATTACH '${join(DIST, "_file", "data", file!)}' AS site (READ_ONLY); USE site`);
+    return await body({
+      async query(q) {
+        return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
+          string,
+          unknown
+        >[];
+      }
+    });
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe("the district comparison page", () => {
+  it("shows each city's recovery equal to the independent Node computation, to the fen", async () => {
+    const [report] = await checkPages({
+      browser,
+      baseUrl,
+      pages: ["/districts?metric=recovery_total&level=市"],
+      sourceRoot: join(ROOT, "reports")
+    });
+    expect(report!.problems).toEqual([]);
+    const expected = await expectedRecovery();
+    const parent = new Map(
+      ingested.tables.get("divisions")!.map((d) => [String(d.code), String(d.parent_code)])
+    );
+    const byCity = new Map<string, bigint>();
+    for (const [county, fen] of expected)
+      byCity.set(parent.get(county)!, (byCity.get(parent.get(county)!) ?? 0n) + fen);
+    const shown = report!.metrics.filter((m) => m.metric === "recovery_total");
+    expect(new Map(shown.map((m) => [m.unit!, BigInt(m.value)]))).toEqual(byCity);
+    for (const m of shown) expect(m.text).toBe(formatMoney(BigInt(m.value)));
+  });
+  it("updates the figures and the URL when a filter changes, and the URL restores the same view", async () => {
+    const context = await browser.newContext({viewport: {width: 1366, height: 768}});
+    try {
+      const page = await context.newPage();
+      await page.goto(new URL("districts", baseUrl).href);
+      await page.waitForSelector('[data-metric="coverage"]', {timeout: 60_000});
+      const before = await page.$$eval('[data-metric="coverage"]', (cells) => cells.length);
+      await page.getByRole("combobox", {name: "地市"}).selectOption({label: "银川市"});
+      await page.waitForFunction(() => location.search.includes("city=640100"), undefined, {timeout: 30_000});
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-metric="coverage"]').length !== n,
+        before,
+        {timeout: 30_000}
+      );
+      const read = () =>
+        page.$$eval('[data-metric="coverage"]', (cells) =>
+          cells.map((c) => [c.getAttribute("data-unit"), c.getAttribute("data-value")] as [string, string])
+        );
+      const filtered = await read();
+      const url = page.url();
+      expect(new URL(url).searchParams.get("city")).toBe("640100");
+      const yinchuan = ingested.tables
+        .get("divisions")!
+        .filter((d) => d.parent_code === "640100")
+        .map((d) => String(d.code))
+        .sort();
+      expect(filtered.map(([code]) => code).sort()).toEqual(yinchuan);
+      const expected = await withNativeSite((db) =>
+        metricByDivision(db, "coverage", {level: "县", filter: {within: "640100"}})
+      );
+      expect(new Map(filtered)).toEqual(
+        new Map(expected.filter((r) => yinchuan.includes(r.code)).map((r) => [r.code, String(r.value)]))
+      );
+      // A second reader opening the shared link sees exactly the same view.
+      const other = await context.newPage();
+      await other.goto(url);
+      await other.waitForSelector('[data-metric="coverage"]', {timeout: 60_000});
+      await other.waitForFunction(
+        () => document.querySelectorAll('[data-metric="coverage"]').length < 20,
+        undefined,
+        {
+          timeout: 30_000
+        }
+      );
+      expect(
+        await other.$$eval('[data-metric="coverage"]', (cells) =>
+          cells.map((c) => [c.getAttribute("data-unit"), c.getAttribute("data-value")])
+        )
+      ).toEqual(filtered);
+      expect(
+        await other
+          .getByRole("combobox", {name: "地市"})
+          .evaluate((e) => (e as HTMLSelectElement).selectedOptions[0]?.textContent)
+      ).toBe("银川市");
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("the progress and data-quality pages", () => {
+  it("show the province's coverage by the last Friday and the weekly reconciliation as native DuckDB computes them", async () => {
+    const [progress, quality] = await checkPages({
+      browser,
+      baseUrl,
+      pages: ["/progress", "/quality"],
+      sourceRoot: join(ROOT, "reports")
+    });
+    const {weeks, reconciled} = await withNativeSite(async (db) => ({
+      weeks: await weeklyProgress(db, {level: "省", from: "2024-05-15", to: "2024-09-27"}),
+      reconciled: await reconcileWeekly(db)
+    }));
+    const value = (report: PageReport, metric: string) =>
+      report.metrics.find((m) => m.metric === metric)?.value;
+    expect(value(progress!, "coverage_province")).toBe(String(weeks.at(-1)!.coverage));
+    expect(value(progress!, "recovered_province_fen")).toBe(String(weeks.at(-1)!.recovered));
+    expect(value(quality!, "reconcile_off")).toBe(
+      String(reconciled.filter((r) => r.status === "不一致").length)
+    );
+    expect(value(quality!, "reconcile_ok")).toBe(
+      String(reconciled.filter((r) => r.status === "一致").length)
+    );
   });
 });

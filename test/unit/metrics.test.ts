@@ -163,6 +163,7 @@ const filterArb: fc.Arbitrary<MetricFilter> = fc.record(
     to: day,
     campaign: fc.constantFrom("ZX2024", "不存在"),
     institutionKinds: fc.subarray(["医院", "基层医疗机构", "村卫生室", "诊所", "零售药店"], {minLength: 1}),
+    within: fc.constantFrom("640000", "640100", "640300", "640104", "6401ND", "999999"),
     inspectionKinds: fc.subarray(
       ["专项检查", "日常检查", "自查自纠", "抽查复查", "交叉检查", "飞行检查", "回头看", "智能监控"],
       {minLength: 1}

@@ -1,0 +1,114 @@
+/**
+ * A sortable table that works with the keyboard (each header is a button; Enter or Space sorts) and
+ * carries every figure's raw value in `data-metric` / `data-value` / `data-unit`. Text is always set as
+ * text, never parsed as HTML.
+ */
+import {compareZh} from "../format/text.js";
+
+export interface TableColumn<T> {
+  /** Header text. */
+  label: string;
+  /** The raw value, used to sort and written to `data-value`. */
+  value: (row: T) => string | number | null;
+  /** How the cell reads. Default: the value as text, `—` for null. */
+  format?: (value: string | number | null, row: T) => string;
+  /** `data-metric` name for the cell; with it the row's `key` is written to `data-unit`. */
+  metric?: string;
+  /** Right-aligned figures. Default: true for numbers. */
+  numeric?: boolean;
+}
+
+export interface SortableTableOptions<T> {
+  columns: readonly TableColumn<T>[];
+  /** The row's division code or id, written to `data-unit` of metric cells. */
+  key?: (row: T) => string;
+  /** Initial sort: column index and direction. Default: as given. */
+  sort?: {column: number; descending?: boolean};
+  /** Accessible caption. */
+  caption?: string;
+  /** Class for a row (e.g. highlight lagging ones). */
+  rowClass?: (row: T) => string | null;
+  document?: Document;
+}
+
+function compareValues(a: string | number | null, b: string | number | null): number {
+  if (a === null || b === null) return a === null ? (b === null ? 0 : 1) : -1; // missing last
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return compareZh(String(a), String(b));
+}
+
+/** Returns a `<table class="fw-table">` that re-sorts itself when a header is activated. */
+export function sortableTable<T>(rows: readonly T[], options: SortableTableOptions<T>): HTMLTableElement {
+  const doc = options.document ?? document;
+  const {columns, key} = options;
+  const table = doc.createElement("table");
+  table.className = "fw-table fw-sortable";
+  if (options.caption) table.createCaption().textContent = options.caption;
+  const thead = table.createTHead();
+  const headRow = thead.insertRow();
+  const tbody = table.createTBody();
+  let sort = options.sort
+    ? {column: options.sort.column, descending: options.sort.descending ?? false}
+    : null;
+
+  const buttons = columns.map((column, i) => {
+    const th = doc.createElement("th");
+    th.scope = "col";
+    const numeric = column.numeric ?? rows.some((r) => typeof column.value(r) === "number");
+    if (numeric) th.className = "fw-amount";
+    const button = doc.createElement("button");
+    button.type = "button";
+    button.className = "fw-sort";
+    button.textContent = column.label;
+    button.addEventListener("click", () => {
+      sort = {column: i, descending: sort?.column === i ? !sort.descending : numeric};
+      render();
+    });
+    th.append(button);
+    headRow.append(th);
+    return {th, numeric};
+  });
+
+  function render(): void {
+    const ordered = [...rows];
+    if (sort) {
+      const column = columns[sort.column];
+      const direction = sort.descending ? -1 : 1;
+      if (column)
+        ordered.sort((a, b) => {
+          const va = column.value(a);
+          const vb = column.value(b);
+          if (va === null || vb === null) return compareValues(va, vb);
+          return direction * compareValues(va, vb);
+        });
+    }
+    buttons.forEach(({th}, i) =>
+      th.setAttribute(
+        "aria-sort",
+        sort?.column === i ? (sort.descending ? "descending" : "ascending") : "none"
+      )
+    );
+    tbody.replaceChildren(
+      ...ordered.map((row) => {
+        const tr = doc.createElement("tr");
+        const cls = options.rowClass?.(row);
+        if (cls) tr.className = cls;
+        columns.forEach((column, i) => {
+          const td = doc.createElement("td");
+          const value = column.value(row);
+          td.textContent = column.format ? column.format(value, row) : value === null ? "—" : String(value);
+          if (buttons[i]?.numeric) td.className = "fw-amount";
+          if (column.metric) {
+            td.dataset.metric = column.metric;
+            td.dataset.value = value === null ? "" : String(value);
+            if (key) td.dataset.unit = key(row);
+          }
+          tr.append(td);
+        });
+        return tr;
+      })
+    );
+  }
+  render();
+  return table;
+}
