@@ -2,6 +2,7 @@
  * Money formatting in Chinese units. Amounts are integer fen (分): 1 元 = 100 分.
  * All arithmetic is done on BigInt, so no float rounding ever reaches a shown figure.
  */
+import {divRound, placeDigits} from "./decimal.js";
 
 /** A display unit for money. `"auto"` picks 元 below 1万元, 万元 below 1亿元, else 亿元. */
 export type MoneyUnit = "auto" | "元" | "万元" | "亿元";
@@ -41,19 +42,6 @@ export function autoMoneyUnit(fen: number | bigint): Exclude<MoneyUnit, "auto"> 
   return "元";
 }
 
-/** Divides with rounding half away from zero. */
-function divRound(n: bigint, d: bigint): bigint {
-  const negative = n < 0n !== d < 0n;
-  const an = n < 0n ? -n : n;
-  const ad = d < 0n ? -d : d;
-  const q = (an * 2n + ad) / (ad * 2n);
-  return negative ? -q : q;
-}
-
-function groupThousands(digits: string): string {
-  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
 /**
  * Formats an amount of fen, e.g. `formatMoney(3851322)` → `"3.85万元"`,
  * `formatMoney(3851322, {unit: "元"})` → `"38,513.22元"`. Null and undefined give `"—"`.
@@ -69,12 +57,7 @@ export function formatMoney(
   const value = toFen(fen);
   const resolved = unit === "auto" ? autoMoneyUnit(value) : unit;
   const scale = 10n ** BigInt(digits);
-  const scaled = divRound(value * scale, FEN_PER_UNIT[resolved]);
-  const negative = scaled < 0n;
-  const abs = (negative ? -scaled : scaled).toString().padStart(digits + 1, "0");
-  const intPart = abs.slice(0, abs.length - digits);
-  const fracPart = abs.slice(abs.length - digits);
-  const text = `${negative ? "-" : ""}${groupThousands(intPart)}${digits > 0 ? `.${fracPart}` : ""}`;
+  const text = placeDigits(divRound(value * scale, FEN_PER_UNIT[resolved]), digits, {group: true});
   return suffix ? `${text}${resolved}` : text;
 }
 

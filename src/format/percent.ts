@@ -1,4 +1,5 @@
 /** Percentages and metric values in Chinese report style. */
+import {divRound, placeDigits} from "./decimal.js";
 import {formatMoney} from "./money.js";
 import {formatCount} from "./text.js";
 
@@ -9,25 +10,9 @@ export interface FormatPercentOptions {
   suffix?: boolean;
 }
 
-/** Rounds half away from zero, exactly, on integers. */
-function divRound(n: bigint, d: bigint): bigint {
-  const negative = n < 0n !== d < 0n;
-  const an = n < 0n ? -n : n;
-  const ad = d < 0n ? -d : d;
-  const q = (an * 2n + ad) / (ad * 2n);
-  return negative ? -q : q;
-}
-
 function checkDigits(digits: number): void {
   if (!Number.isInteger(digits) || digits < 0 || digits > 6)
     throw new RangeError(`无效的小数位数：${digits}`);
-}
-
-function placeDigits(scaled: bigint, digits: number): string {
-  const negative = scaled < 0n;
-  const abs = (negative ? -scaled : scaled).toString().padStart(digits + 1, "0");
-  const int = abs.slice(0, abs.length - digits);
-  return `${negative ? "-" : ""}${int}${digits > 0 ? `.${abs.slice(abs.length - digits)}` : ""}`;
 }
 
 /**

@@ -213,6 +213,12 @@ export function rankFromValues(input: RankingInput): RankingRow[] {
   const scored = rows.filter((r) => r.score !== null);
   const ranks = competitionRanks(scored, (r) => r.score ?? 0, EPSILON);
   const quartile = Math.ceil(scored.length / 4);
+  const metricOf = new Map(input.metrics.map((m) => [m.metric.id, m.metric]));
+  /** `问题发现率 20.0%`: a metric's name and value, formatted by its unit. */
+  const shown = (m: RankedMetric): string => {
+    const metric = metricOf.get(m.id);
+    return `${m.name} ${metric ? formatMetricValue(metric, m.value) : String(m.value)}`;
+  };
   const result: RankingRow[] = rows.map((r) => {
     const rank = ranks.get(r) ?? null;
     const bottom = rank !== null && scored.length > 1 && rank > scored.length - quartile;
@@ -222,19 +228,13 @@ export function rankFromValues(input: RankingInput): RankingRow[] {
       ...coverageReasons,
       ...r.metrics
         .filter((m) => m.belowTarget && m.id !== "coverage")
-        .map((m) => {
-          const metric = perMetric.find((p) => p.metric.id === m.id)?.metric;
-          return `${m.name} ${metric ? formatMetricValue(metric, m.value) : String(m.value)}，低于${m.target?.label ?? "目标"}`;
-        }),
+        .map((m) => `${shown(m)}，低于${m.target?.label ?? "目标"}`),
       ...r.metrics
         .filter(
           (m) => m.bottomQuartile && !m.belowTarget && !(m.id === "coverage" && coverageReasons.length > 0)
         )
         .sort((a, b) => (a.percentile ?? 0) - (b.percentile ?? 0))
-        .map((m) => {
-          const metric = perMetric.find((p) => p.metric.id === m.id)?.metric;
-          return `${m.name} ${metric ? formatMetricValue(metric, m.value) : String(m.value)}，居第 ${m.position}/${m.of} 位（后 25%）`;
-        })
+        .map((m) => `${shown(m)}，居第 ${m.position}/${m.of} 位（后 25%）`)
     ];
     return {
       code: r.code,

@@ -125,35 +125,16 @@ describe("the overview's figures", () => {
 
 describe("the overview's lagging-district ranking", () => {
   it("shows the ranking, score and target flag that native DuckDB computes from the site's own data file", async () => {
-    const file = (await readdir(join(DIST, "_file", "data"))).find((f) => /^fundwatch\..*duckdb$/.test(f));
-    expect(file).toBeDefined();
-    const instance = await DuckDBInstance.create(":memory:");
-    const conn = await instance.connect();
-    try {
-      await conn.run(`ATTACH '${join(DIST, "_file", "data", file!)}' AS site (READ_ONLY); USE site`);
-      const ranking = await rankDivisions({
-        async query(q) {
-          return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
-            string,
-            unknown
-          >[];
-        }
-      });
-      const overview = reports.find((r) => r.path === "/")!;
-      const shown = (metric: string) =>
-        new Map(overview.metrics.filter((m) => m.metric === metric).map((m) => [m.unit!, m.value]));
-      expect(shown("ranking_rank")).toEqual(new Map(ranking.rows.map((r) => [r.code, String(r.rank ?? "")])));
-      expect(shown("ranking_score")).toEqual(
-        new Map(ranking.rows.map((r) => [r.code, String(r.score ?? "")]))
-      );
-      expect(shown("behind_target")).toEqual(
-        new Map(ranking.rows.map((r) => [r.code, String(r.behindTarget)]))
-      );
-      expect(ranking.rows.filter((r) => r.lagging).length).toBeGreaterThan(0);
-    } finally {
-      conn.closeSync();
-      instance.closeSync();
-    }
+    const ranking = await withNativeSite((db) => rankDivisions(db));
+    const overview = reports.find((r) => r.path === "/")!;
+    const shown = (metric: string) =>
+      new Map(overview.metrics.filter((m) => m.metric === metric).map((m) => [m.unit!, m.value]));
+    expect(shown("ranking_rank")).toEqual(new Map(ranking.rows.map((r) => [r.code, String(r.rank ?? "")])));
+    expect(shown("ranking_score")).toEqual(new Map(ranking.rows.map((r) => [r.code, String(r.score ?? "")])));
+    expect(shown("behind_target")).toEqual(
+      new Map(ranking.rows.map((r) => [r.code, String(r.behindTarget)]))
+    );
+    expect(ranking.rows.filter((r) => r.lagging).length).toBeGreaterThan(0);
   });
 });
 
@@ -268,6 +249,7 @@ async function withNativeSite<T>(
   body: (db: {query(q: SqlQuery): Promise<Record<string, unknown>[]>}) => Promise<T>
 ): Promise<T> {
   const file = (await readdir(join(DIST, "_file", "data"))).find((f) => /^fundwatch\..*duckdb$/.test(f));
+  expect(file).toBeDefined();
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   try {
