@@ -10,7 +10,7 @@ import {join, resolve} from "node:path";
 import {pipeline} from "node:stream/promises";
 import type {Writable} from "node:stream";
 import {writeDuckDBFile} from "./duckdb-file.js";
-import {ingest, type IngestResult} from "./ingest.js";
+import {datasetFromFileName, ingest, listInputFiles, type IngestResult} from "./ingest.js";
 import {generationTime, toTables} from "./outputs.js";
 
 /** The default input folder, or the one `FUNDWATCH_DATA_DIR` names. */
@@ -43,4 +43,20 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
     await rm(dir, {recursive: true, force: true});
   }
   return result;
+}
+
+/**
+ * The paths of the per-division pages (`/district/<code>`), one per city and county-level division of
+ * the input folder: the config's `dynamicPaths`. Only the divisions file is read (all files when no
+ * file name says which holds the divisions); a division the full ingest would reject still gets no page.
+ */
+export async function districtPaths(projectRoot: string): Promise<string[]> {
+  const inputDir = inputDirectory(projectRoot);
+  const files = await listInputFiles([inputDir]);
+  const named = files.filter((f) => datasetFromFileName(f)?.name === "divisions");
+  const result = await ingest(named.length > 0 ? named : [inputDir], {root: inputDir});
+  return (result.tables.get("divisions") ?? [])
+    .filter((d) => d.level === "市" || d.level === "县")
+    .map((d) => `/district/${String(d.code)}`)
+    .sort();
 }

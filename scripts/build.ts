@@ -5,8 +5,9 @@
  */
 import {spawn} from "node:child_process";
 import {readdir, readFile, rm, writeFile} from "node:fs/promises";
-import {join} from "node:path";
+import {basename, join, relative} from "node:path";
 import {fileURLToPath} from "node:url";
+import {writeBriefing, type BriefingSummary} from "./briefing.js";
 
 const projectRoot = fileURLToPath(new URL("../", import.meta.url));
 
@@ -53,15 +54,73 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   });
 }
 
-/** Builds the site of the project at `root` (default: this one) into `root/dist`. */
+/**
+ * `dist/briefing.json`, always written, so the overview can link the PDF when there is one (and say
+ * why not otherwise) without requesting a file that may be missing.
+ */
+export async function writeBriefingIndex(dist: string, summary: BriefingSummary): Promise<void> {
+  const pages = summary.sections.reduce((sum, s) => sum + s.pages, 0);
+  const index = summary.file
+    ? {file: `briefing/${basename(summary.file)}`, sections: summary.sections.length, pages}
+    : {file: null, skipped: summary.skipped ?? "未生成"};
+  await writeFile(join(dist, "briefing.json"), JSON.stringify(index));
+}
+
+export interface BriefingStepOptions {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  /** Finds Chromium or throws (default: the system's); tests inject a failing one. */
+  findChromium?: () => string;
+  log?: (message: string) => void;
+}
+
+/**
+ * The build's PDF briefing (scripts/briefing.ts), and what the build says about it. Skipped when
+ * FUNDWATCH_BRIEFING=0, or when there is no Chromium (the site itself is built all the same; the
+ * message says how to install it). A broken page is an error: the promise rejects, naming it.
+ */
+export async function briefingStep({
+  root,
+  env,
+  findChromium,
+  log = (message: string) => console.error(message)
+}: BriefingStepOptions): Promise<BriefingSummary> {
+  if (env.FUNDWATCH_BRIEFING === "0") {
+    const skipped = "已按要求跳过（FUNDWATCH_BRIEFING=0）";
+    log(`[fundwatch] 未生成 PDF 简报：${skipped}。`);
+    await writeBriefingIndex(join(root, "dist"), {sections: [], skipped});
+    return {sections: [], skipped};
+  }
+  // While the pages are printed the index exists and says so (the overview reads it).
+  await writeBriefingIndex(join(root, "dist"), {sections: [], skipped: "正在生成"});
+  const summary = await writeBriefing({dist: join(root, "dist"), findChromium, log});
+  await writeBriefingIndex(
+    join(root, "dist"),
+    summary.file === undefined ? {sections: [], skipped: "构建机器上没有 Chromium"} : summary
+  );
+  if (summary.skipped !== undefined || summary.file === undefined) {
+    const hint = (summary.skipped ?? "").replace(/^/gm, "  ");
+    log(`[fundwatch] 未生成 PDF 简报：找不到 Chromium。站点本身已照常构建。\n${hint}`);
+  } else {
+    const pages = summary.sections.reduce((sum, s) => sum + s.pages, 0);
+    log(
+      `[fundwatch] PDF 简报：${relative(root, summary.file)}（${summary.sections.length} 节，${pages} 页）`
+    );
+  }
+  return summary;
+}
+
+/** Builds the site of the project at `root` (default: this one) into `root/dist`, with its PDF briefing. */
 export async function build({
   root = projectRoot,
-  env = process.env
-}: {root?: string; env?: NodeJS.ProcessEnv} = {}): Promise<void> {
+  env = process.env,
+  findChromium
+}: {root?: string; env?: NodeJS.ProcessEnv; findChromium?: () => string} = {}): Promise<void> {
   await clearLoaderCache(root);
   const observable = join(root, "node_modules", ".bin", "observable");
   await run(observable, ["build"], root, {...env, OBSERVABLE_TELEMETRY_DISABLE: "true"});
   const pages = await setLang(join(root, "dist"));
+  await briefingStep({root, env, findChromium});
   console.error(`[fundwatch] 构建完成：${pages} 个页面，输出目录 dist/`);
 }
 

@@ -6,8 +6,8 @@
  * or a chart with no marks). A screenshot of each page is kept.
  */
 import {mkdir, readdir, readFile} from "node:fs/promises";
-import {join, relative} from "node:path";
-import type {Browser, Page} from "playwright-core";
+import {dirname, join, relative} from "node:path";
+import type {Browser, Page, Response} from "playwright-core";
 
 export interface PageReport {
   path: string;
@@ -41,13 +41,21 @@ export async function expectedCharts(sourceRoot: string, pagePath: string): Prom
   pagePath = pagePath.replace(/[?#].*$/, "");
   const file =
     pagePath === "/" ? "index.md" : pagePath.endsWith("/") ? `${pagePath}index.md` : `${pagePath}.md`;
-  const text = await readFile(join(sourceRoot, file), "utf-8").catch(() => "");
+  // A parameterized page (`district/640100` from `district/[code].md`): the one `[…].md` in its folder.
+  const parameterized = async (): Promise<string> => {
+    const dir = dirname(join(sourceRoot, file));
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const source = names.filter((n) => /^\[[^\]]+\]\.md$/.test(n));
+    return source.length === 1 && source[0] ? readFile(join(dir, source[0]), "utf-8") : "";
+  };
+  const text = await readFile(join(sourceRoot, file), "utf-8").catch(parameterized);
   const front = /^---\n([\s\S]*?)\n---/.exec(text)?.[1] ?? "";
   const match = /^charts:\s*(\d+)\s*$/m.exec(front);
   return match ? Number(match[1]) : 0;
 }
 
-async function settle(page: Page, timeoutMs: number): Promise<boolean> {
+/** Waits until `page` has settled (see {@link openSettled}); false if it did not within `timeoutMs`. */
+export async function settle(page: Page, timeoutMs: number): Promise<boolean> {
   try {
     await page.waitForLoadState("networkidle", {timeout: timeoutMs});
     await page.waitForFunction(
@@ -60,27 +68,29 @@ async function settle(page: Page, timeoutMs: number): Promise<boolean> {
     );
     await page.waitForLoadState("networkidle", {timeout: timeoutMs});
     // A cell awaiting a query may not show a loading marker: wait until the page stops changing.
+    // No named functions inside: tsx (npm run build) wraps them in a `__name` helper the page lacks.
     await page.evaluate(
       (limit) =>
         new Promise<void>((resolve, reject) => {
-          let quiet: ReturnType<typeof setTimeout>;
+          const start = performance.now();
+          let last = start;
           const observer = new MutationObserver(() => {
-            clearTimeout(quiet);
-            quiet = setTimeout(done, 750);
+            last = performance.now();
           });
-          const give = setTimeout(() => (observer.disconnect(), reject(new Error("never settled"))), limit);
-          function done(): void {
-            observer.disconnect();
-            clearTimeout(give);
-            resolve();
-          }
           observer.observe(document.body, {
             childList: true,
             subtree: true,
             attributes: true,
             characterData: true
           });
-          quiet = setTimeout(done, 750);
+          const timer = setInterval(() => {
+            const now = performance.now();
+            if (now - last < 750 && now - start < limit) return;
+            clearInterval(timer);
+            observer.disconnect();
+            if (now - last >= 750) resolve();
+            else reject(new Error("never settled"));
+          }, 50);
         }),
       timeoutMs
     );
@@ -88,6 +98,49 @@ async function settle(page: Page, timeoutMs: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Records in `problems` what goes wrong on `page` from now on: requests to any origin but `origin`
+ * (blocked, so nothing leaves the machine), uncaught errors, console errors, failed requests and
+ * HTTP errors.
+ */
+export async function watchPage(page: Page, origin: string, problems: string[]): Promise<void> {
+  await page.context().route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === origin)
+      return route.continue();
+    problems.push(`请求了站外地址：${url}`);
+    return route.abort("blockedbyclient");
+  });
+  page.on("pageerror", (error) => problems.push(`页面未捕获的错误：${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`控制台错误：${message.text()}`);
+  });
+  page.on("requestfailed", (request) => {
+    if (new URL(request.url()).origin === origin)
+      problems.push(`请求失败：${request.url()}（${request.failure()?.errorText}）`);
+  });
+  page.on("response", (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()}：${response.url()}`);
+  });
+}
+
+/**
+ * Opens `url` in `page` and waits until it has settled: no `observablehq-loading` left, the network
+ * idle and the DOM quiet. Records in `problems` a page that did not open or never settled; returns
+ * the response to the page's own request.
+ */
+export async function openSettled(
+  page: Page,
+  url: string,
+  problems: string[],
+  timeoutMs = 30_000
+): Promise<Response | null> {
+  const response = await page.goto(url, {waitUntil: "load", timeout: timeoutMs});
+  if (!response || !response.ok()) problems.push(`页面打开失败：HTTP ${response?.status()}`);
+  if (!(await settle(page, timeoutMs))) problems.push(`页面在 ${timeoutMs / 1000} 秒内没有加载完成`);
+  return response;
 }
 
 export interface CheckOptions {
@@ -112,30 +165,8 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
     });
     const page = await context.newPage();
     const problems: string[] = [];
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === origin)
-        return route.continue();
-      problems.push(`请求了站外地址：${url}`);
-      return route.abort("blockedbyclient");
-    });
-    page.on("pageerror", (error) => problems.push(`页面未捕获的错误：${error.message}`));
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`控制台错误：${message.text()}`);
-    });
-    page.on("requestfailed", (request) => {
-      if (new URL(request.url()).origin === origin)
-        problems.push(`请求失败：${request.url()}（${request.failure()?.errorText}）`);
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 400) problems.push(`HTTP ${response.status()}：${response.url()}`);
-    });
-    const response = await page.goto(new URL(path.replace(/^\//, ""), baseUrl).href, {
-      waitUntil: "load",
-      timeout: timeoutMs
-    });
-    if (!response || !response.ok()) problems.push(`页面打开失败：HTTP ${response?.status()}`);
-    if (!(await settle(page, timeoutMs))) problems.push(`页面在 ${timeoutMs / 1000} 秒内没有加载完成`);
+    await watchPage(page, origin, problems);
+    await openSettled(page, new URL(path.replace(/^\//, ""), baseUrl).href, problems, timeoutMs);
     const expected = await expectedCharts(sourceRoot, path);
     // A cell may still be computing (a query on the slower mvp bundle) when the loading markers are
     // gone: give the declared charts until the timeout to appear, then count what is there.

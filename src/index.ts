@@ -14,6 +14,7 @@ export {compareZh, formatCount} from "./format/text.js";
 export {formatPercent, formatMetricValue} from "./format/percent.js";
 export type {FormatPercentOptions} from "./format/percent.js";
 export {rankedBars} from "./charts/ranked-bars.js";
+export {coverageProgress} from "./charts/coverage-progress.js";
 export {
   loadMeta,
   asOfStamp,
@@ -64,7 +65,20 @@ export {
   sharesOf,
   roundedPercents,
   isWorkingDay,
-  workingDaysBetween
+  workingDaysBetween,
+  RECOVERY_DIMENSIONS,
+  NO_CATEGORY,
+  recoveryBreakdown,
+  recoveryBreakdownSql,
+  recoveryBreakdownReference,
+  largestCases,
+  largestCasesSql,
+  largestCasesReference,
+  institutionsWithFindings,
+  institutionsWithFindingsSql,
+  institutionsWithFindingsReference,
+  median,
+  comparePeers
 } from "./metrics/index.js";
 export type {
   Metric,
@@ -89,9 +103,16 @@ export type {
   RankedMetric,
   RankingOptions,
   Ranking,
-  MetricTarget
+  MetricTarget,
+  RecoveryDimension,
+  RecoveryShare,
+  RecoveryCase,
+  RecoveryData,
+  InstitutionFindings,
+  PeerComparison
 } from "./metrics/index.js";
 export type {RankedBarsOptions} from "./charts/ranked-bars.js";
+export type {CoverageProgressOptions} from "./charts/coverage-progress.js";
 
 // The libraries pages use, from node_modules (never the CDN): importing them here defines
 // `Plot`, `d3`, `Inputs` and `html` in the page, so Framework adds no implicit CDN import.

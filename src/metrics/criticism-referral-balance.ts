@@ -1,5 +1,5 @@
 /** 通报批评 : 移交移送 (Shandong 2019): referrals per public criticism. */
-import {actionRatio} from "./parts.js";
+import {actionRatio, REFERRAL} from "./parts.js";
 import type {Metric} from "./types.js";
 
 export const criticismReferralBalance: Metric = {
@@ -8,5 +8,5 @@ export const criticismReferralBalance: Metric = {
   unit: "%",
   direction: "higher",
   description: "移交公安、移交纪检监察件数 ÷ 通报批评件数。比值低说明“通报多、移交少”。",
-  ...actionRatio(["移交公安", "移交纪检监察"], ["通报批评"])
+  ...actionRatio(REFERRAL, ["通报批评"])
 };

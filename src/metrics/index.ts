@@ -12,6 +12,9 @@ import {interviewSuspensionBalance} from "./interview-suspension-balance.js";
 import {rereviewRatio} from "./rereview-ratio.js";
 import {coverage} from "./coverage.js";
 import {fines} from "./fines.js";
+import {findingsCount} from "./findings.js";
+import {penalties} from "./penalties.js";
+import {referrals} from "./referrals.js";
 import {problemRate} from "./problem-rate.js";
 import {recoveryRatio} from "./recovery-ratio.js";
 import {recoveryTotal} from "./recovery-total.js";
@@ -26,14 +29,20 @@ export * from "./progress.js";
 export * from "./reconcile.js";
 export * from "./ranking.js";
 export * from "./shares.js";
+export * from "./recovery.js";
+export * from "./institutions.js";
+export * from "./peers.js";
 export {isWorkingDay, workingDaysBetween} from "./calendar.js";
 
 export const METRICS: readonly Metric[] = [
   coverage,
   problemRate,
+  findingsCount,
   amountInvolved,
   recoveryTotal,
   fines,
+  penalties,
+  referrals,
   recoveryRatio,
   inspectionProblemBalance,
   agreementPenaltyBalance,

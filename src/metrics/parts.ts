@@ -28,6 +28,8 @@ export const AGREEMENT = [
 ] as const;
 /** 行政处罚, fines included. */
 export const PENALTY = ["行政处罚", "罚款"] as const;
+/** 移交移送: referrals to the police or the discipline inspection commission. */
+export const REFERRAL = ["移交公安", "移交纪检监察"] as const;
 
 /** A ratio of disposition counts by action: how many of `over` there are for each of `per`. */
 export function actionRatio(

@@ -16,6 +16,16 @@ export interface TableColumn<T> {
   metric?: string;
   /** Right-aligned figures. Default: true for numbers. */
   numeric?: boolean;
+  /**
+   * Makes the cell a link to this address (relative, or absolute on the site: `./640104`, `/recovery`).
+   * Anything with a scheme (`javascript:`, `http:`) is refused and the cell stays text.
+   */
+  href?: (row: T) => string | null;
+}
+
+/** True for a site-relative address: no scheme, no protocol-relative `//host`. */
+function isSiteAddress(href: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:/i.test(href.trim()) && !/^[\\/]{2}/.test(href.trim());
 }
 
 export interface SortableTableOptions<T> {
@@ -96,7 +106,14 @@ export function sortableTable<T>(rows: readonly T[], options: SortableTableOptio
         columns.forEach((column, i) => {
           const td = doc.createElement("td");
           const value = column.value(row);
-          td.textContent = column.format ? column.format(value, row) : value === null ? "—" : String(value);
+          const text = column.format ? column.format(value, row) : value === null ? "—" : String(value);
+          const href = column.href?.(row);
+          if (href && isSiteAddress(href)) {
+            const a = doc.createElement("a");
+            a.href = href;
+            a.textContent = text;
+            td.append(a);
+          } else td.textContent = text;
           if (buttons[i]?.numeric) td.className = "fw-amount";
           if (column.metric) {
             td.dataset.metric = column.metric;

@@ -88,7 +88,9 @@ describe("a real Framework build with a broken import", () => {
       join(temp, "reports", "missing.md"),
       '# 坏页面\n\n```js\nimport {formatMoney} from "./sdk/no-such-module.js";\ndisplay(formatMoney(1));\n```\n'
     );
-    await expect(build({root: temp})).rejects.toThrow(/observable build 失败/);
+    await expect(build({root: temp, env: {...process.env, FUNDWATCH_BRIEFING: "0"}})).rejects.toThrow(
+      /observable build 失败/
+    );
   });
 
   it("builds a page with a misspelt import without complaint; the checker fails that page only", async () => {
@@ -99,7 +101,8 @@ describe("a real Framework build with a broken import", () => {
       join(temp, "reports", "broken.md"),
       '# 坏页面\n\n```js\nimport {rankedBarz} from "./sdk/index.js";\ndisplay(rankedBarz([], {label: String, value: Number}));\n```\n'
     );
-    await build({root: temp});
+    // The briefing is tested on its own (briefing.test.ts); here it would only add half a minute.
+    await build({root: temp, env: {...process.env, FUNDWATCH_BRIEFING: "0"}});
     const {server, url} = await startServer({root: join(temp, "dist")});
     servers.push(server);
     const pages = await listPages(join(temp, "dist"));

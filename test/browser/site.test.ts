@@ -13,7 +13,15 @@ import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
 import {startServer} from "../../scripts/serve.js";
 import {formatMoney} from "../../src/format/money.js";
-import {metricByDivision, rankDivisions, reconcileWeekly, weeklyProgress} from "../../src/metrics/index.js";
+import {
+  institutionsWithFindings,
+  largestCases,
+  metricByDivision,
+  rankDivisions,
+  reconcileWeekly,
+  recoveryBreakdown,
+  weeklyProgress
+} from "../../src/metrics/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
 import {DuckDBInstance} from "@duckdb/node-api";
 import config from "../../observablehq.config.js";
@@ -49,6 +57,16 @@ afterAll(async () => {
  * with plain Maps: an independent path from the page's SQL in DuckDB-WASM.
  */
 let ingested: IngestResult;
+async function expectedRecoveryByCity(): Promise<Map<string, bigint>> {
+  const expected = await expectedRecovery();
+  const parent = new Map(
+    ingested.tables.get("divisions")!.map((d) => [String(d.code), String(d.parent_code)])
+  );
+  const byCity = new Map<string, bigint>();
+  for (const [county, fen] of expected)
+    byCity.set(parent.get(county)!, (byCity.get(parent.get(county)!) ?? 0n) + fen);
+  return byCity;
+}
 async function expectedRecovery(): Promise<Map<string, bigint>> {
   ingested ??= await ingest([inputDirectory(ROOT)], {root: inputDirectory(ROOT)});
   const rows = (name: string) => ingested.tables.get(name) ?? [];
@@ -99,27 +117,56 @@ describe("every page of the built site", () => {
 });
 
 describe("the overview's figures", () => {
-  it("equal an independent computation from the inputs, to the fen, per district and in total", async () => {
-    const expected = await expectedRecovery();
+  it("show each city's recovery and the total equal to an independent computation from the inputs, to the fen", async () => {
+    const byCity = await expectedRecoveryByCity();
     const overview = reports.find((r) => r.path === "/")!;
-    const perDistrict = overview.metrics.filter((m) => m.metric === "recovery_amount_fen" && m.value !== "");
-    expect(new Map(perDistrict.map((m) => [m.unit, BigInt(m.value)]))).toEqual(expected);
-    const total = [...expected.values()].reduce((a, b) => a + b, 0n);
+    const perCity = overview.metrics.filter((m) => m.metric === "recovery_amount_fen");
+    expect(new Map(perCity.map((m) => [m.unit, BigInt(m.value)]))).toEqual(byCity);
+    for (const m of perCity) expect(m.text).toBe(formatMoney(BigInt(m.value), {unit: "元"}));
+    const total = [...byCity.values()].reduce((a, b) => a + b, 0n);
     expect(total).toBeGreaterThan(0n);
     const shown = overview.metrics.find((m) => m.metric === "recovery_total_fen")!;
     expect(BigInt(shown.value)).toBe(total);
     expect(shown.text).toBe(formatMoney(total));
   });
-  it("show cents as cents (no DECIMAL shown 100× too large) and a district with no recovery as such", async () => {
-    const expected = await expectedRecovery();
+  it("show the KPI cards (coverage against its target, inspected, problems, penalties, referrals) as native DuckDB computes them", async () => {
     const overview = reports.find((r) => r.path === "/")!;
-    const shown = overview.metrics.filter((m) => m.metric === "recovery_amount_fen");
-    for (const m of shown) {
-      const fen = expected.get(m.unit!);
-      expect(m.text, m.unit!).toBe(fen === undefined ? "暂无" : formatMoney(fen, {unit: "元"}));
-    }
-    const counties = ingested.tables.get("divisions")!.filter((d) => d.level === "县");
-    expect(shown).toHaveLength(counties.length);
+    const province = await withNativeSite(async (db) =>
+      Object.fromEntries(
+        await Promise.all(
+          ["coverage", "findings", "penalties", "referrals"].map(
+            async (id) => [id, (await metricByDivision(db, id, {level: "省"}))[0]!] as const
+          )
+        )
+      )
+    );
+    const kpi = (metric: string) => overview.metrics.find((m) => m.metric === metric && m.unit === "640000");
+    expect(kpi("coverage")?.value).toBe(String(province.coverage!.value));
+    expect(kpi("inspected_institutions")?.value).toBe(String(province.coverage!.numerator));
+    expect(kpi("findings")?.value).toBe(String(province.findings!.numerator));
+    expect(kpi("penalties")?.value).toBe(String(province.penalties!.numerator));
+    expect(kpi("referrals")?.value).toBe(String(province.referrals!.numerator));
+    expect(province.referrals!.numerator).toBeGreaterThan(0);
+    // The target in force and its deadline at the as-of date (2024-09-27): 100% by 2024-10-31, 80% already due.
+    const note = await visit("/", (page) =>
+      page.locator('.fw-kpi:has([data-metric="coverage"])').innerText()
+    );
+    expect(note).toContain("2024年10月31日前应达 100%");
+    expect(note).toContain("2024年8月31日前应达 80%");
+  });
+});
+
+describe("the overview's PDF briefing link", () => {
+  it("links the briefing the build printed, which the server sends as a PDF", async () => {
+    const href = await visit("/", (page) => page.locator("a[download]").getAttribute("href"));
+    expect(href).toBe("./briefing/简报-2024-09-27.pdf");
+    const response = await fetch(new URL(href!, baseUrl));
+    expect(response.status).toBe(200);
+    expect(
+      Buffer.from(await response.arrayBuffer())
+        .subarray(0, 5)
+        .toString()
+    ).toBe("%PDF-");
   });
 });
 
@@ -240,9 +287,39 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
       sourceRoot: join(ROOT, "reports")
     });
     expect(report!.problems).toEqual([]);
-    expect(report!.charts).toBe(1);
+    expect(report!.charts).toBe(2);
   });
 });
+
+/** Opens `path` at 1366×768 (the common office screen), waits for its figures, and runs `body` on it. */
+async function visit<T>(
+  path: string,
+  body: (page: Page) => Promise<T>,
+  {
+    media = "screen",
+    width = 1366,
+    height = 768
+  }: {media?: "screen" | "print"; width?: number; height?: number} = {}
+): Promise<T> {
+  const context = await browser.newContext({viewport: {width, height}});
+  try {
+    const page = await context.newPage();
+    await page.emulateMedia({media});
+    await page.goto(new URL(path.replace(/^\//, ""), baseUrl).href);
+    await page.waitForSelector("[data-metric]", {timeout: 60_000});
+    await page.waitForFunction(
+      () => document.querySelectorAll("observablehq-loading").length === 0,
+      undefined,
+      {
+        timeout: 60_000
+      }
+    );
+    await page.waitForTimeout(500);
+    return await body(page);
+  } finally {
+    await context.close();
+  }
+}
 
 /** Native DuckDB over the site's own database file in dist/: the independent engine for page figures. */
 async function withNativeSite<T>(
@@ -277,13 +354,7 @@ describe("the district comparison page", () => {
       sourceRoot: join(ROOT, "reports")
     });
     expect(report!.problems).toEqual([]);
-    const expected = await expectedRecovery();
-    const parent = new Map(
-      ingested.tables.get("divisions")!.map((d) => [String(d.code), String(d.parent_code)])
-    );
-    const byCity = new Map<string, bigint>();
-    for (const [county, fen] of expected)
-      byCity.set(parent.get(county)!, (byCity.get(parent.get(county)!) ?? 0n) + fen);
+    const byCity = await expectedRecoveryByCity();
     const shown = report!.metrics.filter((m) => m.metric === "recovery_total");
     expect(new Map(shown.map((m) => [m.unit!, BigInt(m.value)]))).toEqual(byCity);
     for (const m of shown) expect(m.text).toBe(formatMoney(BigInt(m.value)));
@@ -370,5 +441,218 @@ describe("the progress and data-quality pages", () => {
     expect(value(quality!, "reconcile_ok")).toBe(
       String(reconciled.filter((r) => r.status === "一致").length)
     );
+  });
+});
+
+/** The page's figures: metric → unit → raw value. */
+const figures = (report: PageReport, metric: string) =>
+  new Map(report.metrics.filter((m) => m.metric === metric).map((m) => [m.unit, m.value]));
+
+describe("the recovery page", () => {
+  it("shows the total, each county, each breakdown and the largest cases as native DuckDB computes them", async () => {
+    const [report] = await checkPages({
+      browser,
+      baseUrl,
+      pages: ["/recovery"],
+      sourceRoot: join(ROOT, "reports")
+    });
+    expect(report!.problems).toEqual([]);
+    const expected = await expectedRecovery();
+    const total = [...expected.values()].reduce((a, b) => a + b, 0n);
+    expect(report!.metrics.find((m) => m.metric === "recovery_total_fen" && m.unit === null)?.value).toBe(
+      String(total)
+    );
+    const counties = figures(report!, "recovery_total_fen");
+    counties.delete(null);
+    expect(new Map([...counties].filter(([, v]) => v !== "0").map(([k, v]) => [k, BigInt(v)]))).toEqual(
+      expected
+    );
+    const native = await withNativeSite(async (db) => ({
+      kinds: await recoveryBreakdown(db, "institution_kind"),
+      levels: await recoveryBreakdown(db, "institution_level"),
+      ownership: await recoveryBreakdown(db, "ownership"),
+      cases: await largestCases(db, {limit: 20})
+    }));
+    for (const [metric, rows, dimension] of [
+      ["recovery_institution_kind_fen", native.kinds, "institution_kind"],
+      ["recovery_institution_level_fen", native.levels, "institution_level"],
+      ["recovery_ownership_fen", native.ownership, "ownership"]
+    ] as const) {
+      expect(figures(report!, metric)).toEqual(
+        new Map(rows.map((r) => [`${dimension}:${r.key}`, String(r.amount)]))
+      );
+      expect(rows.reduce((a, r) => a + BigInt(r.amount), 0n)).toBe(total);
+    }
+    expect(figures(report!, "case_recovered_fen")).toEqual(
+      new Map(native.cases.map((c) => [c.id, String(c.recovered)]))
+    );
+    expect(native.cases).toHaveLength(20);
+  });
+});
+
+describe("one page per district", () => {
+  it("exists for every city and county of the data", () => {
+    const divisions = ingested.tables.get("divisions")!.filter((d) => d.level === "市" || d.level === "县");
+    expect(
+      reports
+        .filter((r) => r.path.startsWith("/district/"))
+        .map((r) => r.path)
+        .sort()
+    ).toEqual(divisions.map((d) => `/district/${String(d.code)}`).sort());
+  });
+  it.each(["640100", "640104"])(
+    "%s: shows its KPIs, rank and institutions as native DuckDB computes them",
+    async (code) => {
+      const report = reports.find((r) => r.path === `/district/${code}`)!;
+      expect(report.problems).toEqual([]);
+      expect(report.charts).toBeGreaterThanOrEqual(1);
+      const level = code.endsWith("00") ? "市" : "县";
+      const native = await withNativeSite(async (db) => ({
+        metrics: Object.fromEntries(
+          await Promise.all(
+            ["coverage", "findings", "recovery_total", "fines", "penalties", "referrals"].map(
+              async (id) =>
+                [id, (await metricByDivision(db, id, {level})).find((r) => r.code === code)!] as const
+            )
+          )
+        ),
+        ranking: (await rankDivisions(db, {level})).rows.find((r) => r.code === code)!,
+        institutions: await institutionsWithFindings(db, {filter: {within: code}, limit: 30})
+      }));
+      for (const [id, row] of Object.entries(native.metrics))
+        expect(figures(report, id).get(code), id).toBe(String(row.value));
+      expect(figures(report, "ranking_rank").get(code)).toBe(String(native.ranking.rank ?? ""));
+      expect(figures(report, "behind_target").get(code)).toBe(String(native.ranking.behindTarget));
+      expect(figures(report, "institution_involved_fen")).toEqual(
+        new Map(native.institutions.map((i) => [i.code, String(i.amount_involved)]))
+      );
+      expect(native.institutions.length).toBeGreaterThan(0);
+    }
+  );
+});
+
+describe("the overview filtered to a city", () => {
+  it("updates its figures and the URL, and the shared URL restores the same view", async () => {
+    const byCity = await expectedRecoveryByCity();
+    const context = await browser.newContext({viewport: {width: 1366, height: 768}});
+    try {
+      const page = await context.newPage();
+      await page.goto(baseUrl);
+      await page.waitForSelector('[data-metric="recovery_total_fen"][data-unit="640000"]', {timeout: 60_000});
+      await page.getByRole("combobox", {name: "地市"}).selectOption({label: "吴忠市"});
+      await page.waitForFunction(() => location.search.includes("city=640300"), undefined, {timeout: 30_000});
+      const kpi = '[data-metric="recovery_total_fen"][data-unit="640300"]';
+      await page.waitForSelector(kpi, {timeout: 30_000});
+      expect(await page.getAttribute(kpi, "data-value")).toBe(String(byCity.get("640300")));
+      const ranked = async (p: Page) =>
+        p.$$eval('[data-metric="ranking_rank"]', (cells) => cells.map((c) => c.getAttribute("data-unit")));
+      await page.waitForFunction(() => {
+        const n = document.querySelectorAll('[data-metric="ranking_rank"]').length;
+        return n > 0 && n < 10;
+      });
+      const wuzhong = ingested.tables
+        .get("divisions")!
+        .filter((d) => d.parent_code === "640300")
+        .map((d) => String(d.code));
+      expect((await ranked(page)).sort()).toEqual(wuzhong.sort());
+      const other = await context.newPage();
+      await other.goto(page.url());
+      await other.waitForSelector(kpi, {timeout: 60_000});
+      expect(await other.getAttribute(kpi, "data-value")).toBe(String(byCity.get("640300")));
+      await other.waitForFunction(() => {
+        const n = document.querySelectorAll('[data-metric="ranking_rank"]').length;
+        return n > 0 && n < 10;
+      });
+      expect(await ranked(other)).toEqual(await ranked(page));
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+const MAIN_PAGES = ["/", "/districts", "/recovery", "/progress", "/quality", "/district/640100"];
+
+describe("reading and printing", () => {
+  it.each(MAIN_PAGES)(
+    "%s fits a 1366×768 screen: no sideways scrolling, title and as-of date in the first view",
+    async (path) => {
+      const layout = await visit(path, (page) =>
+        page.evaluate(() => ({
+          scrollWidth: document.documentElement.scrollWidth,
+          h1: document.querySelector("h1")?.getBoundingClientRect().bottom ?? Infinity,
+          stamp: document.querySelector(".fw-stamp")?.getBoundingClientRect().bottom ?? Infinity,
+          wide: Array.from(document.querySelectorAll("#observablehq-main table, #observablehq-main figure"))
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .map((e) => e.outerHTML.slice(0, 80))
+        }))
+      );
+      expect(layout.scrollWidth).toBeLessThanOrEqual(1366);
+      expect(layout.h1).toBeLessThan(768);
+      expect(layout.stamp).toBeLessThan(768);
+      expect(layout.wide).toEqual([]);
+    }
+  );
+  it.each(MAIN_PAGES)(
+    "%s prints to A4: header with title and as-of date, no navigation or filters, nothing cut at the right",
+    async (path) => {
+      // A4 is 210 mm; less 2 × 12 mm margins that is 186 mm, about 703 CSS pixels.
+      const printed = await visit(
+        path,
+        (page) =>
+          page.evaluate(() => {
+            const visible = (e: Element | null) => !!e && getComputedStyle(e).display !== "none";
+            return {
+              header:
+                document.querySelector(".fw-print-header")?.textContent?.replace(/\s+/g, " ").trim() ?? "",
+              headerShown: visible(document.querySelector(".fw-print-header")),
+              navShown: visible(document.querySelector("#observablehq-sidebar")),
+              filtersShown: Array.from(document.querySelectorAll(".fw-filter-bar")).some(visible),
+              cut: Array.from(
+                document.querySelectorAll("#observablehq-main table, #observablehq-main svg, .card")
+              )
+                .filter((e) => e.getBoundingClientRect().right > 703 + 1)
+                .map((e) => `${e.tagName} ${e.getBoundingClientRect().right}`)
+            };
+          }),
+        {media: "print", width: 703, height: 1000}
+      );
+      expect(printed.headerShown).toBe(true);
+      expect(printed.header).toMatch(/^医保基金监管分析 · .+数据截至 2024年9月27日$/);
+      expect(printed.navShown).toBe(false);
+      expect(printed.filtersShown).toBe(false);
+      expect(printed.cut).toEqual([]);
+    }
+  );
+  it.each(MAIN_PAGES)("%s: every chart has a title and a text alternative", async (path) => {
+    const charts = await visit(path, (page) =>
+      page.$$eval("figure[data-fw-chart]", (figures) =>
+        figures.map((f) => ({
+          id: f.getAttribute("data-fw-chart"),
+          title: f.querySelector("h3")?.textContent?.trim() ?? "",
+          label: f.querySelector("svg[aria-label]")?.getAttribute("aria-label") ?? "",
+          description: f.querySelector("svg[aria-description]")?.getAttribute("aria-description") ?? ""
+        }))
+      )
+    );
+    for (const c of charts) {
+      expect(c.title, c.id!).toMatch(/[\u4e00-\u9fff]/);
+      expect(c.label, c.id!).toMatch(/[\u4e00-\u9fff]/);
+      expect(c.description.length, c.id!).toBeGreaterThan(10);
+    }
+  });
+  it("sorts a table from the keyboard alone", async () => {
+    await visit("/recovery", async (page) => {
+      const header = page.locator("table.fw-sortable th").filter({hasText: "处理日期"}).first();
+      const button = header.locator("button");
+      await button.focus();
+      await page.keyboard.press("Enter");
+      expect(await header.getAttribute("aria-sort")).toBe("ascending");
+      const dates = await page
+        .locator("table.fw-sortable:has(th:has-text('处理日期')) td[data-metric='case_recovered_fen']")
+        .count();
+      expect(dates).toBe(20);
+      await page.keyboard.press("Space");
+      expect(await header.getAttribute("aria-sort")).toBe("descending");
+    });
   });
 });

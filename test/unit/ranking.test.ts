@@ -3,6 +3,8 @@
 import fc from "fast-check";
 import {describe, expect, it} from "vitest";
 import {
+  comparePeers,
+  median,
   campaignPhases,
   coverageTargetAt,
   fridayOf,
@@ -425,5 +427,47 @@ describe("the campaign schedule", () => {
     expect(fridayOf("2024-05-17")).toBe("2024-05-17");
     expect(fridayOf("2024-05-18")).toBe("2024-05-24");
     expect(fridayOf("2024-05-20")).toBe("2024-05-24");
+  });
+});
+
+describe("comparing a division with its peers", () => {
+  const rows = (values: (number | null)[]) =>
+    values.map((value, i) => ({code: `c${i}`, numerator: 0, denominator: 0, value}));
+  it("takes the median of the peers with a value, the middle pair's mean when even", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNull();
+    expect(comparePeers(rows([0.5, null, 0.1, 0.9]), "c0")).toEqual({
+      value: 0.5,
+      median: 0.5,
+      position: 2,
+      peers: 3
+    });
+  });
+  it("positions by direction, ties sharing a position, none without a value", () => {
+    expect(comparePeers(rows([0.2, 0.5, 0.5, 0.1]), "c1").position).toBe(1);
+    expect(comparePeers(rows([0.2, 0.5, 0.5, 0.1]), "c2").position).toBe(1);
+    expect(comparePeers(rows([0.2, 0.5, 0.5, 0.1]), "c3", "lower").position).toBe(1);
+    expect(comparePeers(rows([0.2, null]), "c1")).toMatchObject({value: null, position: null});
+  });
+  it("agrees with a sort-based median and a naive count of better peers", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.integer({min: 0, max: 20}), {nil: null}), {minLength: 1}),
+        (values) => {
+          const present = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+          const m = median(present);
+          if (present.length === 0) expect(m).toBeNull();
+          else {
+            // Half the values are at or below the median, half at or above.
+            expect(present.filter((v) => v <= m!).length * 2).toBeGreaterThanOrEqual(present.length);
+            expect(present.filter((v) => v >= m!).length * 2).toBeGreaterThanOrEqual(present.length);
+          }
+          const c = comparePeers(rows(values), "c0");
+          if (values[0] === null) expect(c.position).toBeNull();
+          else expect(c.position).toBe(present.filter((v) => v > values[0]!).length + 1);
+        }
+      )
+    );
   });
 });

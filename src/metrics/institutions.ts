@@ -1,0 +1,145 @@
+/**
+ * 有问题的机构: the institutions in scope with at least one finding — how many findings, the amount
+ * involved, what was recovered from them (追回 + 拒付 + 扣回) and the categories found. Computed in SQL
+ * and, independently, in JS.
+ */
+import {RECOVERY_ACTIONS} from "../schema/actions.js";
+import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import type {RecoveryData} from "./recovery.js";
+import {scopeData, scopeSql} from "./scope.js";
+import type {MetricFilter} from "./types.js";
+
+export interface InstitutionFindings {
+  code: string;
+  name: string;
+  /** Its county-level division. */
+  county: string;
+  kind: string;
+  level: string;
+  ownership: string;
+  /** Findings (违规问题) in scope. */
+  findings: number;
+  /** 涉及金额 of those findings, in fen. */
+  amount_involved: number;
+  /** Recovered, refused or deducted from the institution in scope, in fen. */
+  recovered: number;
+  /** The violation categories found, joined with 、 in code-point order. */
+  categories: string;
+  /** The last inspection that found a problem, `YYYY-MM-DD`. */
+  last_inspected: string;
+}
+
+type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
+
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`机构数应为正整数：${limit}`);
+}
+
+/** The SQL of {@link institutionsWithFindings}: most involved first (ties by code). */
+export function institutionsWithFindingsSql(filter: MetricFilter = {}, limit = 50): SqlQuery {
+  checkLimit(limit);
+  return sqlQuery`${scopeSql(filter)},
+found AS (
+  SELECT s.institution_code AS code, count(*) AS findings, sum(f.amount_involved) AS amount_involved,
+    string_agg(DISTINCT f.category, '、' ORDER BY f.category) AS categories,
+    strftime(max(s.date), '%Y-%m-%d') AS last_inspected
+  FROM f_findings AS f JOIN f_inspections AS s ON s.id = f.inspection_id
+  GROUP BY s.institution_code
+),
+recovered AS (
+  SELECT s.institution_code AS code, sum(coalesce(p.amount, 0)) AS recovered
+  FROM f_dispositions AS p
+  LEFT JOIN findings AS f ON f.id = p.finding_id
+  JOIN f_inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
+  WHERE p.action IN ${[...RECOVERY_ACTIONS]}
+  GROUP BY s.institution_code
+)
+SELECT i.code, i.name, i.division_code AS county, i.kind, i.level, i.ownership,
+  CAST(found.findings AS BIGINT) AS findings, CAST(found.amount_involved AS BIGINT) AS amount_involved,
+  CAST(coalesce(recovered.recovered, 0) AS BIGINT) AS recovered, found.categories, found.last_inspected
+FROM found JOIN institutions AS i ON i.code = found.code
+LEFT JOIN recovered ON recovered.code = found.code
+ORDER BY amount_involved DESC, i.code
+LIMIT CAST(${limit} AS INTEGER)`;
+}
+
+/** The `limit` institutions with the largest amount involved in their findings, from a database. */
+export async function institutionsWithFindings(
+  db: Db,
+  {filter = {}, limit = 50}: {filter?: MetricFilter; limit?: number} = {}
+): Promise<InstitutionFindings[]> {
+  const rows = await db.query(institutionsWithFindingsSql(filter, limit));
+  return rows.map((r) => ({
+    code: String(r.code),
+    name: String(r.name),
+    county: String(r.county),
+    kind: String(r.kind),
+    level: String(r.level),
+    ownership: String(r.ownership),
+    findings: Number(r.findings),
+    amount_involved: Number(r.amount_involved),
+    recovered: Number(r.recovered),
+    categories: String(r.categories),
+    last_inspected: String(r.last_inspected)
+  }));
+}
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The JS reference of {@link institutionsWithFindings}. */
+export function institutionsWithFindingsReference(
+  data: RecoveryData,
+  {filter = {}, limit = 50}: {filter?: MetricFilter; limit?: number} = {}
+): InstitutionFindings[] {
+  checkLimit(limit);
+  const scoped = scopeData(data, filter);
+  const inspections = new Map(scoped.inspections.map((s) => [s.id, s]));
+  const inspectionOfFinding = new Map(data.findings.map((f) => [f.id, f.inspection_id]));
+  const found = new Map<string, {findings: number; amount: number; categories: Set<string>; last: string}>();
+  for (const f of scoped.findings) {
+    const s = inspections.get(f.inspection_id);
+    if (!s) continue;
+    const e = found.get(s.institution_code) ?? {
+      findings: 0,
+      amount: 0,
+      categories: new Set<string>(),
+      last: s.date
+    };
+    e.findings += 1;
+    e.amount += f.amount_involved;
+    e.categories.add(f.category);
+    if (s.date > e.last) e.last = s.date;
+    found.set(s.institution_code, e);
+  }
+  const recovered = new Map<string, number>();
+  const recovery = new Set<string>(RECOVERY_ACTIONS);
+  for (const p of scoped.dispositions) {
+    if (!recovery.has(p.action)) continue;
+    const id = (p.finding_id === null ? undefined : inspectionOfFinding.get(p.finding_id)) ?? p.inspection_id;
+    const s = id === null ? undefined : inspections.get(id);
+    if (s) recovered.set(s.institution_code, (recovered.get(s.institution_code) ?? 0) + (p.amount ?? 0));
+  }
+  const institutions = new Map(data.institutions.map((i) => [i.code, i]));
+  return [...found.entries()]
+    .flatMap(([code, e]) => {
+      const i = institutions.get(code);
+      if (!i) return [];
+      return [
+        {
+          code,
+          name: i.name,
+          county: i.division_code,
+          kind: i.kind,
+          level: i.level,
+          ownership: i.ownership,
+          findings: e.findings,
+          amount_involved: e.amount,
+          recovered: recovered.get(code) ?? 0,
+          categories: [...e.categories].sort(byCodePoint).join("、"),
+          last_inspected: e.last
+        }
+      ];
+    })
+    .sort((a, b) => b.amount_involved - a.amount_involved || byCodePoint(a.code, b.code))
+    .slice(0, limit);
+}

@@ -1,0 +1,250 @@
+/**
+ * 追回金额的构成: the recovery total (追回 + 拒付 + 扣回, the `recovery_total` metric) broken down by
+ * action, violation category, institution kind, level and ownership, and month of the decision; and
+ * the largest cases. Computed in SQL and, independently, in JS; every breakdown sums to the metric.
+ */
+import {RECOVERY_ACTIONS} from "../schema/actions.js";
+import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {scopeData, scopeSql} from "./scope.js";
+import type {MetricData, MetricFilter} from "./types.js";
+
+/** What the recovery total can be broken down by. */
+export const RECOVERY_DIMENSIONS = {
+  action: "处理方式",
+  category: "违规类型",
+  institution_kind: "机构类别",
+  institution_level: "医院等级",
+  ownership: "经营性质",
+  month: "处理月份"
+} as const;
+export type RecoveryDimension = keyof typeof RECOVERY_DIMENSIONS;
+
+/** Shown for recovery decided on a whole inspection rather than on one finding: it has no category. */
+export const NO_CATEGORY = "未对应具体问题";
+
+export interface RecoveryShare {
+  /** The category, kind, level, ownership, action, or month (`YYYY-MM`). */
+  key: string;
+  /** Recovered, refused or deducted, in fen. */
+  amount: number;
+  /** Recovery dispositions counted. */
+  dispositions: number;
+}
+
+/** One case: a finding (问题), or an inspection for recovery decided on the inspection as a whole. */
+export interface RecoveryCase {
+  /** The finding's id, or the inspection's for recovery with no finding. */
+  id: string;
+  inspection_id: string;
+  institution_code: string;
+  institution_name: string;
+  /** The institution's county-level division. */
+  county: string;
+  /** The violation category; {@link NO_CATEGORY} without a finding. */
+  category: string;
+  /** 涉及金额 of the finding, in fen; null without a finding. */
+  amount_involved: number | null;
+  /** Recovered, refused or deducted on this case, in fen. */
+  recovered: number;
+  /** The recovery actions taken, joined with 、 in code-point order. */
+  actions: string;
+  /** The last recovery decision, `YYYY-MM-DD`. */
+  decided_on: string;
+}
+
+/** The data the JS references read: the metric data with institutions' names, levels and ownership. */
+export interface RecoveryData extends MetricData {
+  institutions: (MetricData["institutions"][number] & {name: string; level: string; ownership: string})[];
+}
+
+type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
+
+/** Each dimension's key, over the columns of the recovery records `r`. */
+const KEY_SQL: Record<RecoveryDimension, SqlQuery> = {
+  action: sqlQuery`action`,
+  category: sqlQuery`coalesce(category, CAST(${NO_CATEGORY} AS VARCHAR))`,
+  institution_kind: sqlQuery`institution_kind`,
+  institution_level: sqlQuery`institution_level`,
+  ownership: sqlQuery`ownership`,
+  month: sqlQuery`strftime(decided_on, '%Y-%m')`
+};
+
+function checkDimension(by: string): asserts by is RecoveryDimension {
+  if (!Object.hasOwn(RECOVERY_DIMENSIONS, by))
+    throw new RangeError(`追回金额不能按「${by}」分组；可用：${Object.keys(RECOVERY_DIMENSIONS).join("、")}`);
+}
+
+/** The recovery dispositions in scope, each with its finding, inspection and institution. */
+function recoverySql(filter: MetricFilter): SqlQuery {
+  return sqlQuery`${scopeSql(filter)},
+r AS (
+  SELECT p.*, f.category, f.amount_involved, s.id AS case_inspection, i.code AS institution_code,
+    i.name AS institution_name, i.kind AS institution_kind, i.level AS institution_level, i.ownership
+  FROM f_dispositions AS p
+  LEFT JOIN findings AS f ON f.id = p.finding_id
+  JOIN inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
+  JOIN institutions AS i ON i.code = s.institution_code
+  WHERE p.action IN ${[...RECOVERY_ACTIONS]}
+)`;
+}
+
+/** The SQL of {@link recoveryBreakdown}: one row per key with any recovery, ordered by key. */
+export function recoveryBreakdownSql(by: RecoveryDimension, filter: MetricFilter = {}): SqlQuery {
+  checkDimension(by);
+  return sqlQuery`${recoverySql(filter)}
+SELECT ${KEY_SQL[by]} AS key,
+  CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount, CAST(count(*) AS BIGINT) AS dispositions
+FROM r GROUP BY 1 ORDER BY 1`;
+}
+
+/** The recovery total by `by`, from a database (e.g. the page's db). */
+export async function recoveryBreakdown(
+  db: Db,
+  by: RecoveryDimension,
+  filter: MetricFilter = {}
+): Promise<RecoveryShare[]> {
+  const rows = await db.query(recoveryBreakdownSql(by, filter));
+  return rows.map((r) => ({
+    key: String(r.key),
+    amount: Number(r.amount),
+    dispositions: Number(r.dispositions)
+  }));
+}
+
+interface RecoveryRecord {
+  id: string;
+  amount: number;
+  action: string;
+  decided_on: string;
+  finding: RecoveryData["findings"][number] | undefined;
+  inspection: RecoveryData["inspections"][number];
+  institution: RecoveryData["institutions"][number];
+}
+
+/** The recovery dispositions in scope with their finding, inspection and institution, in JS. */
+function recoveryRecords(data: RecoveryData, filter: MetricFilter): RecoveryRecord[] {
+  const scoped = scopeData(data, filter);
+  const findings = new Map(data.findings.map((f) => [f.id, f]));
+  const inspections = new Map(data.inspections.map((s) => [s.id, s]));
+  const institutions = new Map(data.institutions.map((i) => [i.code, i]));
+  const recovery = new Set<string>(RECOVERY_ACTIONS);
+  return scoped.dispositions.flatMap((p) => {
+    if (!recovery.has(p.action)) return [];
+    const finding = p.finding_id === null ? undefined : findings.get(p.finding_id);
+    const inspection = inspections.get(finding?.inspection_id ?? p.inspection_id ?? "");
+    const institution = inspection && institutions.get(inspection.institution_code);
+    if (!inspection || !institution) return [];
+    return [
+      {
+        id: p.id,
+        amount: p.amount ?? 0,
+        action: p.action,
+        decided_on: p.decided_on,
+        finding,
+        inspection,
+        institution
+      }
+    ];
+  });
+}
+
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The JS reference of {@link recoveryBreakdown}, written without reference to the SQL. */
+export function recoveryBreakdownReference(
+  data: RecoveryData,
+  by: RecoveryDimension,
+  filter: MetricFilter = {}
+): RecoveryShare[] {
+  checkDimension(by);
+  const keyOf: Record<RecoveryDimension, (r: RecoveryRecord) => string> = {
+    action: (r) => r.action,
+    category: (r) => r.finding?.category ?? NO_CATEGORY,
+    institution_kind: (r) => r.institution.kind,
+    institution_level: (r) => r.institution.level,
+    ownership: (r) => r.institution.ownership,
+    month: (r) => r.decided_on.slice(0, 7)
+  };
+  const totals = new Map<string, RecoveryShare>();
+  for (const r of recoveryRecords(data, filter)) {
+    const key = keyOf[by](r);
+    const share = totals.get(key) ?? {key, amount: 0, dispositions: 0};
+    share.amount += r.amount;
+    share.dispositions += 1;
+    totals.set(key, share);
+  }
+  return [...totals.values()].sort((a, b) => byCodePoint(a.key, b.key));
+}
+
+function checkLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`案件数应为正整数：${limit}`);
+}
+
+/** The SQL of {@link largestCases}: the cases with the most recovered, largest first (ties by id). */
+export function largestCasesSql(filter: MetricFilter = {}, limit = 20): SqlQuery {
+  checkLimit(limit);
+  return sqlQuery`${recoverySql(filter)}
+SELECT coalesce(finding_id, case_inspection) AS id, any_value(case_inspection) AS inspection_id,
+  any_value(institution_code) AS institution_code, any_value(institution_name) AS institution_name,
+  any_value(county) AS county, coalesce(any_value(category), CAST(${NO_CATEGORY} AS VARCHAR)) AS category,
+  any_value(amount_involved) AS amount_involved,
+  CAST(sum(coalesce(amount, 0)) AS BIGINT) AS recovered,
+  string_agg(DISTINCT action, '、' ORDER BY action) AS actions,
+  strftime(max(decided_on), '%Y-%m-%d') AS decided_on
+FROM r GROUP BY coalesce(finding_id, case_inspection)
+ORDER BY recovered DESC, id
+LIMIT CAST(${limit} AS INTEGER)`;
+}
+
+/** The `limit` cases with the most recovered, refused or deducted, from a database. */
+export async function largestCases(
+  db: Db,
+  {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}
+): Promise<RecoveryCase[]> {
+  const rows = await db.query(largestCasesSql(filter, limit));
+  return rows.map((r) => ({
+    id: String(r.id),
+    inspection_id: String(r.inspection_id),
+    institution_code: String(r.institution_code),
+    institution_name: String(r.institution_name),
+    county: String(r.county),
+    category: String(r.category),
+    amount_involved: r.amount_involved === null ? null : Number(r.amount_involved),
+    recovered: Number(r.recovered),
+    actions: String(r.actions),
+    decided_on: String(r.decided_on)
+  }));
+}
+
+/** The JS reference of {@link largestCases}. */
+export function largestCasesReference(
+  data: RecoveryData,
+  {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}
+): RecoveryCase[] {
+  checkLimit(limit);
+  const cases = new Map<string, RecoveryCase & {actionSet: Set<string>}>();
+  for (const r of recoveryRecords(data, filter)) {
+    const id = r.finding?.id ?? r.inspection.id;
+    const c = cases.get(id) ?? {
+      id,
+      inspection_id: r.inspection.id,
+      institution_code: r.institution.code,
+      institution_name: r.institution.name,
+      county: r.institution.division_code,
+      category: r.finding?.category ?? NO_CATEGORY,
+      amount_involved: r.finding?.amount_involved ?? null,
+      recovered: 0,
+      actions: "",
+      decided_on: r.decided_on,
+      actionSet: new Set<string>()
+    };
+    c.recovered += r.amount;
+    c.actionSet.add(r.action);
+    if (r.decided_on > c.decided_on) c.decided_on = r.decided_on;
+    cases.set(id, c);
+  }
+  return [...cases.values()]
+    .sort((a, b) => b.recovered - a.recovered || byCodePoint(a.id, b.id))
+    .slice(0, limit)
+    .map(({actionSet, ...c}) => ({...c, actions: [...actionSet].sort(byCodePoint).join("、")}));
+}
