@@ -8,6 +8,7 @@ import * as Plot from "@observablehq/plot";
 import {formatDate} from "../format/date.js";
 import {formatPercent} from "../format/percent.js";
 import {campaignPhases, coverageTargetAt, type Campaign} from "../metrics/campaign.js";
+import {chartFigure} from "./figure.js";
 
 export interface CoverageProgressOptions {
   /** The campaign whose phases, deadlines and schedule are drawn. Required. */
@@ -31,14 +32,7 @@ const utc = (iso: string): Date => new Date(`${iso}T00:00:00Z`);
 export function coverageProgress(options: CoverageProgressOptions): HTMLElement {
   const {campaign, width = 640, height = 360, title, id = "coverage-progress"} = options;
   const doc = options.document ?? document;
-  const figure = doc.createElement("figure");
-  figure.className = "fw-chart";
-  figure.dataset.fwChart = id;
-  if (title) {
-    const heading = doc.createElement("h3");
-    heading.textContent = title;
-    figure.append(heading);
-  }
+  const figure = chartFigure(doc, id, title);
   const points = options.series
     .filter((d) => d.coverage !== null)
     .map((d) => ({

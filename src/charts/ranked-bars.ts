@@ -4,6 +4,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import {compareZh} from "../format/text.js";
+import {chartFigure} from "./figure.js";
 
 export interface RankedBarsOptions<T> {
   /** The bar's label (y axis). Required. */
@@ -42,14 +43,7 @@ export function rankedBars<T>(data: readonly T[], options: RankedBarsOptions<T>)
     id = "ranked-bars"
   } = options;
   const doc = options.document ?? document;
-  const figure = doc.createElement("figure");
-  figure.className = "fw-chart";
-  figure.dataset.fwChart = id;
-  if (title) {
-    const heading = doc.createElement("h3");
-    heading.textContent = title;
-    figure.append(heading);
-  }
+  const figure = chartFigure(doc, id, title);
   const rows = data
     .map((d) => ({label: label(d), value: value(d)}))
     .filter((d) => Number.isFinite(d.value))

@@ -5,7 +5,7 @@
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
 import {sqlQuery, type SqlQuery} from "../sql/template.js";
-import type {RecoveryData} from "./recovery.js";
+import {byCodePoint, checkLimit, type RecoveryData} from "./recovery.js";
 import {scopeData, scopeSql} from "./scope.js";
 import type {MetricFilter} from "./types.js";
 
@@ -31,13 +31,9 @@ export interface InstitutionFindings {
 
 type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
 
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`机构数应为正整数：${limit}`);
-}
-
 /** The SQL of {@link institutionsWithFindings}: most involved first (ties by code). */
 export function institutionsWithFindingsSql(filter: MetricFilter = {}, limit = 50): SqlQuery {
-  checkLimit(limit);
+  checkLimit(limit, "机构数");
   return sqlQuery`${scopeSql(filter)},
 found AS (
   SELECT s.institution_code AS code, count(*) AS findings, sum(f.amount_involved) AS amount_involved,
@@ -84,14 +80,12 @@ export async function institutionsWithFindings(
   }));
 }
 
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** The JS reference of {@link institutionsWithFindings}. */
 export function institutionsWithFindingsReference(
   data: RecoveryData,
   {filter = {}, limit = 50}: {filter?: MetricFilter; limit?: number} = {}
 ): InstitutionFindings[] {
-  checkLimit(limit);
+  checkLimit(limit, "机构数");
   const scoped = scopeData(data, filter);
   const inspections = new Map(scoped.inspections.map((s) => [s.id, s]));
   const inspectionOfFinding = new Map(data.findings.map((f) => [f.id, f.inspection_id]));

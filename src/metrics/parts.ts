@@ -31,6 +31,19 @@ export const PENALTY = ["行政处罚", "罚款"] as const;
 /** 移交移送: referrals to the police or the discipline inspection commission. */
 export const REFERRAL = ["移交公安", "移交纪检监察"] as const;
 
+/** A count of dispositions whose action is one of `actions`. */
+export function actionCount(actions: readonly string[]): Pick<Metric, "parts" | "reference"> {
+  return {
+    parts: sqlQuery`SELECT county, count(*) AS numerator, NULL AS denominator FROM f_dispositions
+WHERE action IN ${[...actions]} GROUP BY county`,
+    reference(data) {
+      const parts = new PartsByCounty(false);
+      for (const p of data.dispositions) if (actions.includes(p.action)) parts.add(p.county, 1);
+      return parts.map;
+    }
+  };
+}
+
 /** A ratio of disposition counts by action: how many of `over` there are for each of `per`. */
 export function actionRatio(
   over: readonly string[],

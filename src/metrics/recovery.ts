@@ -148,7 +148,8 @@ function recoveryRecords(data: RecoveryData, filter: MetricFilter): RecoveryReco
   });
 }
 
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Code-point order: the order DuckDB sorts VARCHAR in, for references that must match it exactly. */
+export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The JS reference of {@link recoveryBreakdown}, written without reference to the SQL. */
 export function recoveryBreakdownReference(
@@ -176,8 +177,9 @@ export function recoveryBreakdownReference(
   return [...totals.values()].sort((a, b) => byCodePoint(a.key, b.key));
 }
 
-function checkLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`案件数应为正整数：${limit}`);
+/** Refuses a row limit that is not a positive integer, naming what it counts. */
+export function checkLimit(limit: number, what = "案件数"): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`${what}应为正整数：${limit}`);
 }
 
 /** The SQL of {@link largestCases}: the cases with the most recovered, largest first (ties by id). */

@@ -323,7 +323,7 @@ describe("recovery breakdown and largest cases", () => {
         expect(sql.length, `${set.name} ${by}`).toBeGreaterThan(1);
       }
     }
-  });
+  }, 120_000);
   it("sums, by every dimension and under random filters, to the recovery_total metric", async () => {
     await fc.assert(
       fc.asyncProperty(filterArb, fc.constantFrom(...dims), async (filter, by) => {
@@ -384,7 +384,7 @@ describe("recovery breakdown and largest cases", () => {
       conn.closeSync();
       instance.closeSync();
     }
-  });
+  }, 120_000);
   it("lists the largest cases the same three ways, largest first, limited", async () => {
     for (const set of sets) {
       for (const limit of [1, 10, 100000]) {
