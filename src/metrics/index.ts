@@ -86,7 +86,7 @@ ${metric.ctes}`
     : sqlQuery``;
   return sqlQuery`${scopeSql(filter)}${extra},
 parts AS (${metric.parts}),
-groups AS (${groupsSql(level)})
+groups AS (${groupsSql(level, filter.within)})
 SELECT g.code,
   CAST(coalesce(sum(p.numerator), 0) AS BIGINT) AS numerator,
   ${ratio ? sqlQuery`CAST(coalesce(sum(p.denominator), 0) AS BIGINT)` : sqlQuery`CAST(NULL AS BIGINT)`} AS denominator
@@ -118,7 +118,7 @@ export function metricReference(
   const ratio = metric.unit === "%";
   const byCounty = metric.reference(scopeData(data, filter));
   const totals = new PartsByCounty(ratio);
-  for (const [county, code] of groupsOf(data, level)) {
+  for (const [county, code] of groupsOf(data, level, filter.within)) {
     const p = byCounty.get(county);
     if (code !== null) totals.add(code, p?.numerator ?? 0, p?.denominator ?? 0);
   }

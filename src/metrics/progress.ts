@@ -54,7 +54,7 @@ export function weeklyProgressSql({level = "县", filter = {}, from, to}: Progre
   if (first === undefined || last === undefined) return null;
   // A day's Friday: the day itself on a Friday (isodow 5), else the next one.
   return sqlQuery`${scopeSql(filter)},
-groups AS (${groupsSql(level)}),
+groups AS (${groupsSql(level, filter.within)}),
 weeks AS (
   -- unnest() of the list form: the mvp build of DuckDB-WASM cannot bind a table function's parameters.
   SELECT CAST(unnest(generate_series(CAST(${first} AS DATE), CAST(${last} AS DATE), INTERVAL 7 DAY)) AS DATE) AS friday
@@ -131,7 +131,7 @@ export function weeklyProgressReference(
 ): ProgressRow[] {
   const fridays = fridaysOf(from, to);
   const scoped = scopeData(data, filter);
-  const groups = groupsOf(data, level);
+  const groups = groupsOf(data, level, filter.within);
   const codes = [...new Set([...groups.values()].filter((c): c is string => c !== null))].sort();
   const institutions = new Map<string, number>();
   for (const i of scoped.institutions) {

@@ -92,24 +92,35 @@ export function scopeData(data: MetricData, filter: MetricFilter = {}): ScopedDa
   return {campaigns: data.campaigns, institutions, inspections, findings, dispositions};
 }
 
-/** SQL mapping each county-level division to its group at `level` (`county`, `code`). */
-export function groupsSql(level: DivisionLevel): SqlQuery {
+/**
+ * SQL mapping each county-level division to its group at `level` (`county`, `code`). With `within`,
+ * only the counties in that division (a city's, a county itself) — so only the groups they fall in.
+ */
+export function groupsSql(level: DivisionLevel, within?: string): SqlQuery {
+  const inside =
+    within === undefined
+      ? sqlQuery``
+      : sqlQuery` AND (d.code = ${within} OR d.parent_code = ${within} OR c.parent_code = ${within})`;
   return sqlQuery`SELECT d.code AS county,
     CASE ${level} WHEN '县' THEN d.code WHEN '市' THEN d.parent_code ELSE c.parent_code END AS code
   FROM divisions AS d LEFT JOIN divisions AS c ON c.code = d.parent_code
-  WHERE d.level = '县'`;
+  WHERE d.level = '县'${inside}`;
 }
 
 /** The same mapping in JS. */
-export function groupsOf(data: MetricData, level: DivisionLevel): Map<string, string | null> {
+export function groupsOf(
+  data: MetricData,
+  level: DivisionLevel,
+  within?: string
+): Map<string, string | null> {
   const parent = new Map(data.divisions.map((d) => [d.code, d.parent_code]));
   const groups = new Map<string, string | null>();
   for (const d of data.divisions) {
     if (d.level !== "县") continue;
-    groups.set(
-      d.code,
-      level === "县" ? d.code : level === "市" ? d.parent_code : (parent.get(d.parent_code ?? "") ?? null)
-    );
+    const city = d.parent_code;
+    const province = parent.get(city ?? "") ?? null;
+    if (within !== undefined && d.code !== within && city !== within && province !== within) continue;
+    groups.set(d.code, level === "县" ? d.code : level === "市" ? city : province);
   }
   return groups;
 }

@@ -251,6 +251,31 @@ describe("metric SQL", () => {
       expect.arrayContaining(["2024-06-01", "2024-08-31", "x' OR '1'='1", "医院", "飞行检查", "市"])
     );
   });
+  it("with `within`, gives only the divisions in it (a city's counties; the city itself at city level)", async () => {
+    const set = sets[0]!;
+    const counties = set.data.divisions.filter((d) => d.parent_code === "640100").map((d) => d.code);
+    const rows = await metricByDivision(nativeDb(set.conn), "coverage", {
+      level: "县",
+      filter: {within: "640100"}
+    });
+    expect(rows.map((r) => r.code).sort()).toEqual([...counties].sort());
+    const cities = await metricByDivision(nativeDb(set.conn), "coverage", {
+      level: "市",
+      filter: {within: "640104"}
+    });
+    const [county] = await metricByDivision(nativeDb(set.conn), "coverage", {
+      level: "县",
+      filter: {within: "640104"}
+    });
+    expect(cities).toEqual([{...county!, code: "640100"}]);
+    const weeks = await weeklyProgress(nativeDb(set.conn), {
+      level: "县",
+      from: "2024-05-15",
+      to: "2024-06-30",
+      filter: {within: "640100"}
+    });
+    expect([...new Set(weeks.map((w) => w.code))].sort()).toEqual([...counties].sort());
+  });
   it("refuses a malformed date or an empty kind list, in Chinese", () => {
     expect(() => metricSql(METRICS[0]!, {filter: {from: "2024/6/1"}})).toThrow(/YYYY-MM-DD/);
     expect(() => metricSql(METRICS[0]!, {filter: {institutionKinds: []}})).toThrow(/空列表/);
