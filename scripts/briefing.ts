@@ -10,9 +10,10 @@ import type {Server} from "node:http";
 import {join} from "node:path";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRef, PDFString} from "pdf-lib";
-import {chromium, type Browser, type Page} from "playwright-core";
+import {chromium, type Browser} from "playwright-core";
 import {CHROMIUM_ARGS, findChromium as defaultFindChromium} from "./browser.js";
-import {openSettled, settle, watchPage} from "./check-pages.js";
+import {errorCells, openSettled, settle, watchPage} from "./check-pages.js";
+import {formatDate} from "../src/format/date.js";
 import {startServer} from "./serve.js";
 
 export interface BriefingSection {
@@ -54,15 +55,8 @@ const A4_HEIGHT_MM = 297;
 const MARGIN_MM = {top: 14, right: 12, bottom: 14, left: 12};
 const PX_PER_MM = 96 / 25.4;
 
-/** `2024-09-27` → `2024年9月27日`. */
-export function chineseDate(iso: string): string {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!match) throw new Error(`数据截至日期「${iso}」不是 YYYY-MM-DD 格式`);
-  return `${match[1]}年${Number(match[2])}月${Number(match[3])}日`;
-}
-
 export function briefingTitle(asOf: string): string {
-  return `医保基金监管分析简报（数据截至 ${chineseDate(asOf)}）`;
+  return `医保基金监管分析简报（数据截至 ${formatDate(asOf)}）`;
 }
 
 /** The site's database file in dist/_file/data/ (Framework adds a content hash to its name). */
@@ -97,7 +91,7 @@ export async function readSiteData(dist: string): Promise<SiteData> {
         .getRowObjectsJS()
         .map((r) => ({code: String(r.code), name: String(r.name)}));
       const asOf = get("as_of");
-      chineseDate(asOf); // validates
+      formatDate(asOf); // validates
       return {asOf, generatedAt: get("generated_at"), cities};
     } finally {
       conn.closeSync();
@@ -126,13 +120,6 @@ function footerTemplate(title: string): string {
     `<span>医保基金监管分析简报 · ${escapeHtml(title)}</span>` +
     `<span>第 <span class="pageNumber"></span> 页 / 共 <span class="totalPages"></span> 页</span></div>`
   );
-}
-
-async function errorCells(page: Page): Promise<string[]> {
-  const errors = await page.evaluate(() =>
-    Array.from(document.querySelectorAll(".observablehq--error"), (e) => e.textContent ?? "")
-  );
-  return errors.map((e) => `错误单元格：${e.trim().slice(0, 300)}`);
 }
 
 /** Opens one section and prints it; the PDF's bytes, or the page's problems. */
@@ -354,7 +341,7 @@ export async function writeBriefing(options: BriefingOptions): Promise<BriefingS
       }
       const doc = await PDFDocument.load(result.pdf, {updateMetadata: false});
       removeLinks(doc, isServerLink(origin));
-      setMetadata(doc, `医保基金监管分析 · ${section.title}（数据截至 ${chineseDate(data.asOf)}）`, stamp);
+      setMetadata(doc, `医保基金监管分析 · ${section.title}（数据截至 ${formatDate(data.asOf)}）`, stamp);
       const name = fileName(index, section.title);
       await writeFile(join(staging, name), await doc.save());
       outline.push({title: section.title, pageIndex: merged.getPageCount()});

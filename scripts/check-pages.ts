@@ -143,6 +143,14 @@ export async function openSettled(
   return response;
 }
 
+/** The page's Framework error cells, as problems. */
+export async function errorCells(page: Page): Promise<string[]> {
+  const errors = await page.evaluate(() =>
+    Array.from(document.querySelectorAll(".observablehq--error"), (e) => e.textContent ?? "")
+  );
+  return errors.map((e) => `错误单元格：${e.trim().slice(0, 300)}`);
+}
+
 export interface CheckOptions {
   browser: Browser;
   baseUrl: string;
@@ -183,7 +191,6 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
         .catch(() => undefined);
     }
     const state = await page.evaluate(() => ({
-      errors: Array.from(document.querySelectorAll(".observablehq--error"), (e) => e.textContent ?? ""),
       lang: document.documentElement.lang,
       charts: Array.from(document.querySelectorAll("figure[data-fw-chart]"), (f) => ({
         id: (f as HTMLElement).dataset.fwChart ?? "",
@@ -197,7 +204,7 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
         text: (e.textContent ?? "").trim()
       }))
     }));
-    for (const error of state.errors) problems.push(`错误单元格：${error.trim().slice(0, 300)}`);
+    problems.push(...(await errorCells(page)));
     if (state.lang !== "zh-CN") problems.push(`<html lang> 应为 zh-CN，实为「${state.lang}」`);
     const rendered = state.charts.filter((c) => !c.empty && c.marks > 0);
     for (const chart of state.charts) {

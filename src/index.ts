@@ -6,7 +6,7 @@ export {openDatabase, startDuckDB, QueryError, describeDuckDBError} from "./duck
 export type {FundwatchDatabase, DatabaseSource, SqlTag} from "./duckdb/client.js";
 export type {Row} from "./duckdb/convert.js";
 export {sqlQuery, ident, joinSql} from "./sql/template.js";
-export type {SqlQuery, SqlValue} from "./sql/template.js";
+export type {SqlQuery, SqlValue, QueryDb} from "./sql/template.js";
 export {formatMoney, fenToYuan, autoMoneyUnit} from "./format/money.js";
 export type {MoneyUnit, FormatMoneyOptions} from "./format/money.js";
 export {formatDate, formatDateTime} from "./format/date.js";
@@ -17,6 +17,7 @@ export {rankedBars} from "./charts/ranked-bars.js";
 export {coverageProgress} from "./charts/coverage-progress.js";
 export {
   loadMeta,
+  loadDivisions,
   asOfStamp,
   printHeader,
   kpiCard,
@@ -27,7 +28,7 @@ export {
   filterBar,
   describeFilter
 } from "./ui/page.js";
-export type {DataMeta, PageFilter, FilterChoices} from "./ui/page.js";
+export type {DataMeta, PageFilter, FilterChoices, DivisionRow} from "./ui/page.js";
 export {sortableTable} from "./ui/table.js";
 export type {TableColumn, SortableTableOptions} from "./ui/table.js";
 export {

@@ -3,7 +3,7 @@
  * coverage the schedule expects by then, and the Friday cut-offs of its weekly reports. The rules come
  * from the `campaigns` table (专项行动), so a campaign with other targets needs no code change.
  */
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 
 /** One campaign as the `campaigns` table holds it (percentages 0–100, money in fen). */
 export interface Campaign {
@@ -42,9 +42,7 @@ FROM campaigns ORDER BY start_date, id`;
 }
 
 /** Reads the campaigns from a database (anything with `query(SqlQuery)`). */
-export async function loadCampaigns(db: {
-  query(query: SqlQuery): Promise<Record<string, unknown>[]>;
-}): Promise<Campaign[]> {
+export async function loadCampaigns(db: QueryDb): Promise<Campaign[]> {
   return (await db.query(campaignsSql())).map((r) => ({
     id: String(r.id),
     name: String(r.name),

@@ -2,7 +2,7 @@
  * The metric library: every metric by division at any level, filtered, computed in SQL (DuckDB) or
  * by the JS reference. Both give the same parts; {@link metricValue} turns parts into the value.
  */
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {agreementPenaltyBalance} from "./agreement-penalty-balance.js";
 import {amountInvolved} from "./amount-involved.js";
 import {bigCaseTimeliness} from "./big-case-timeliness.js";
@@ -129,7 +129,7 @@ export function metricReference(
 
 /** Runs a metric by division on a database (anything with `query(SqlQuery)`, e.g. the page's db). */
 export async function metricByDivision(
-  db: {query(query: SqlQuery): Promise<Record<string, unknown>[]>},
+  db: QueryDb,
   metricOrId: Metric | string,
   options: ByDivisionOptions = {}
 ): Promise<MetricRow[]> {

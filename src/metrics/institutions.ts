@@ -3,10 +3,9 @@
  * involved, what was recovered from them (追回 + 拒付 + 扣回) and the categories found. Computed in SQL
  * and, independently, in JS.
  */
-import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
-import {byCodePoint, checkLimit, type RecoveryData} from "./recovery.js";
-import {scopeData, scopeSql} from "./scope.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
+import {byCodePoint, checkLimit, recoveryRecords, recoverySql, type RecoveryData} from "./recovery.js";
+import {scopeData} from "./scope.js";
 import type {MetricFilter} from "./types.js";
 
 export interface InstitutionFindings {
@@ -29,12 +28,10 @@ export interface InstitutionFindings {
   last_inspected: string;
 }
 
-type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
-
 /** The SQL of {@link institutionsWithFindings}: most involved first (ties by code). */
 export function institutionsWithFindingsSql(filter: MetricFilter = {}, limit = 50): SqlQuery {
   checkLimit(limit, "机构数");
-  return sqlQuery`${scopeSql(filter)},
+  return sqlQuery`${recoverySql(filter)},
 found AS (
   SELECT s.institution_code AS code, count(*) AS findings, sum(f.amount_involved) AS amount_involved,
     string_agg(DISTINCT f.category, '、' ORDER BY f.category) AS categories,
@@ -43,12 +40,7 @@ found AS (
   GROUP BY s.institution_code
 ),
 recovered AS (
-  SELECT s.institution_code AS code, sum(coalesce(p.amount, 0)) AS recovered
-  FROM f_dispositions AS p
-  LEFT JOIN findings AS f ON f.id = p.finding_id
-  JOIN f_inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
-  WHERE p.action IN ${[...RECOVERY_ACTIONS]}
-  GROUP BY s.institution_code
+  SELECT institution_code AS code, sum(coalesce(amount, 0)) AS recovered FROM r GROUP BY institution_code
 )
 SELECT i.code, i.name, i.division_code AS county, i.kind, i.level, i.ownership,
   CAST(found.findings AS BIGINT) AS findings, CAST(found.amount_involved AS BIGINT) AS amount_involved,
@@ -61,7 +53,7 @@ LIMIT CAST(${limit} AS INTEGER)`;
 
 /** The `limit` institutions with the largest amount involved in their findings, from a database. */
 export async function institutionsWithFindings(
-  db: Db,
+  db: QueryDb,
   {filter = {}, limit = 50}: {filter?: MetricFilter; limit?: number} = {}
 ): Promise<InstitutionFindings[]> {
   const rows = await db.query(institutionsWithFindingsSql(filter, limit));
@@ -88,7 +80,6 @@ export function institutionsWithFindingsReference(
   checkLimit(limit, "机构数");
   const scoped = scopeData(data, filter);
   const inspections = new Map(scoped.inspections.map((s) => [s.id, s]));
-  const inspectionOfFinding = new Map(data.findings.map((f) => [f.id, f.inspection_id]));
   const found = new Map<string, {findings: number; amount: number; categories: Set<string>; last: string}>();
   for (const f of scoped.findings) {
     const s = inspections.get(f.inspection_id);
@@ -106,13 +97,8 @@ export function institutionsWithFindingsReference(
     found.set(s.institution_code, e);
   }
   const recovered = new Map<string, number>();
-  const recovery = new Set<string>(RECOVERY_ACTIONS);
-  for (const p of scoped.dispositions) {
-    if (!recovery.has(p.action)) continue;
-    const id = (p.finding_id === null ? undefined : inspectionOfFinding.get(p.finding_id)) ?? p.inspection_id;
-    const s = id === null ? undefined : inspections.get(id);
-    if (s) recovered.set(s.institution_code, (recovered.get(s.institution_code) ?? 0) + (p.amount ?? 0));
-  }
+  for (const r of recoveryRecords(data, filter))
+    recovered.set(r.institution.code, (recovered.get(r.institution.code) ?? 0) + r.amount);
   const institutions = new Map(data.institutions.map((i) => [i.code, i]));
   return [...found.entries()]
     .flatMap(([code, e]) => {

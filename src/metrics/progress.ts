@@ -5,7 +5,7 @@
  * are everything on or before its Friday. Computed in SQL and, independently, in JS.
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {fridaysBetween} from "./campaign.js";
 import {NOT_ON_SITE} from "./parts.js";
 import {groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
@@ -115,10 +115,7 @@ function toProgressRow(r: {
 }
 
 /** Weekly cumulative progress per division, from the database (the page's `db`). */
-export async function weeklyProgress(
-  db: {query(query: SqlQuery): Promise<Record<string, unknown>[]>},
-  options: ProgressOptions
-): Promise<ProgressRow[]> {
+export async function weeklyProgress(db: QueryDb, options: ProgressOptions): Promise<ProgressRow[]> {
   const query = weeklyProgressSql(options);
   if (query === null) return [];
   return (await db.query(query)).map((r) => toProgressRow(r as Parameters<typeof toProgressRow>[0]));

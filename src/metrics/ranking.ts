@@ -22,7 +22,7 @@
 import {formatDate} from "../format/date.js";
 import {compareZh} from "../format/text.js";
 import {formatMetricValue, formatPercent} from "../format/percent.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {sqlQuery, type QueryDb} from "../sql/template.js";
 import {
   coverageTargetAt,
   loadCampaigns,
@@ -254,8 +254,6 @@ export function rankFromValues(input: RankingInput): RankingRow[] {
   );
 }
 
-type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
-
 export interface RankingOptions {
   /** The metrics and weights. Default {@link DEFAULT_RANKING}. */
   metrics?: readonly (RankingMetric | string)[];
@@ -278,7 +276,7 @@ export interface Ranking {
 }
 
 /** The lagging-district ranking from the database (the page's `db`), with reasons and target flags. */
-export async function rankDivisions(db: Db, options: RankingOptions = {}): Promise<Ranking> {
+export async function rankDivisions(db: QueryDb, options: RankingOptions = {}): Promise<Ranking> {
   const {level = "县", filter = {}, within} = options;
   const chosen = (options.metrics ?? DEFAULT_RANKING).map((m) => (typeof m === "string" ? {id: m} : m));
   if (chosen.length === 0) throw new RangeError("排名至少需要一个指标");

@@ -10,7 +10,7 @@
  * (at most 50 元, {@link ROUNDING_FEN}): that is 尾差, not a discrepancy.
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {NOT_ON_SITE} from "./parts.js";
 import type {MetricData} from "./types.js";
 
@@ -137,9 +137,7 @@ function toReconcileRow(
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Every weekly report reconciled against the case records, from the database (the page's `db`). */
-export async function reconcileWeekly(db: {
-  query(query: SqlQuery): Promise<Record<string, unknown>[]>;
-}): Promise<ReconcileRow[]> {
+export async function reconcileWeekly(db: QueryDb): Promise<ReconcileRow[]> {
   return (await db.query(reconcileSql())).map((r) =>
     toReconcileRow(
       String(r.code),

@@ -4,7 +4,7 @@
  * the largest cases. Computed in SQL and, independently, in JS; every breakdown sums to the metric.
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {scopeData, scopeSql} from "./scope.js";
 import type {MetricData, MetricFilter} from "./types.js";
 
@@ -57,8 +57,6 @@ export interface RecoveryData extends MetricData {
   institutions: (MetricData["institutions"][number] & {name: string; level: string; ownership: string})[];
 }
 
-type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
-
 /** Each dimension's key, over the columns of the recovery records `r`. */
 const KEY_SQL: Record<RecoveryDimension, SqlQuery> = {
   action: sqlQuery`action`,
@@ -74,8 +72,11 @@ function checkDimension(by: string): asserts by is RecoveryDimension {
     throw new RangeError(`追回金额不能按「${by}」分组；可用：${Object.keys(RECOVERY_DIMENSIONS).join("、")}`);
 }
 
-/** The recovery dispositions in scope, each with its finding, inspection and institution. */
-function recoverySql(filter: MetricFilter): SqlQuery {
+/**
+ * The scope's `WITH` clause plus `r`: the recovery dispositions in scope, each with its finding,
+ * inspection and institution. Everything that counts recovered money starts here.
+ */
+export function recoverySql(filter: MetricFilter): SqlQuery {
   return sqlQuery`${scopeSql(filter)},
 r AS (
   SELECT p.*, f.category, f.amount_involved, s.id AS case_inspection, i.code AS institution_code,
@@ -99,7 +100,7 @@ FROM r GROUP BY 1 ORDER BY 1`;
 
 /** The recovery total by `by`, from a database (e.g. the page's db). */
 export async function recoveryBreakdown(
-  db: Db,
+  db: QueryDb,
   by: RecoveryDimension,
   filter: MetricFilter = {}
 ): Promise<RecoveryShare[]> {
@@ -111,7 +112,7 @@ export async function recoveryBreakdown(
   }));
 }
 
-interface RecoveryRecord {
+export interface RecoveryRecord {
   id: string;
   amount: number;
   action: string;
@@ -122,7 +123,7 @@ interface RecoveryRecord {
 }
 
 /** The recovery dispositions in scope with their finding, inspection and institution, in JS. */
-function recoveryRecords(data: RecoveryData, filter: MetricFilter): RecoveryRecord[] {
+export function recoveryRecords(data: RecoveryData, filter: MetricFilter): RecoveryRecord[] {
   const scoped = scopeData(data, filter);
   const findings = new Map(data.findings.map((f) => [f.id, f]));
   const inspections = new Map(data.inspections.map((s) => [s.id, s]));
@@ -200,7 +201,7 @@ LIMIT CAST(${limit} AS INTEGER)`;
 
 /** The `limit` cases with the most recovered, refused or deducted, from a database. */
 export async function largestCases(
-  db: Db,
+  db: QueryDb,
   {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}
 ): Promise<RecoveryCase[]> {
   const rows = await db.query(largestCasesSql(filter, limit));

@@ -28,6 +28,11 @@ export interface SqlQuery {
   readonly params: readonly SqlValue[];
 }
 
+/** Anything that runs a {@link SqlQuery} and returns plain rows: the page's `db`, or native DuckDB in tests. */
+export interface QueryDb {
+  query(query: SqlQuery): Promise<Record<string, unknown>[]>;
+}
+
 /** Marks the queries {@link sqlQuery} made: only those may be nested in another query. */
 const MADE = new WeakSet<object>();
 

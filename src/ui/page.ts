@@ -7,9 +7,7 @@ import {html} from "htl";
 import {formatDate, formatDateTime} from "../format/date.js";
 import {compareZh} from "../format/text.js";
 import type {MetricFilter} from "../metrics/types.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
-
-type Db = {query(query: SqlQuery): Promise<Record<string, unknown>[]>};
+import {sqlQuery, type QueryDb} from "../sql/template.js";
 
 /** What the loader says about its data: as-of date, source and build time. */
 export interface DataMeta {
@@ -18,7 +16,7 @@ export interface DataMeta {
   generatedAt: string;
 }
 
-export async function loadMeta(db: Db): Promise<DataMeta> {
+export async function loadMeta(db: QueryDb): Promise<DataMeta> {
   const rows = await db.query(sqlQuery`SELECT key, value FROM meta`);
   const get = (key: string): string => String(rows.find((r) => r.key === key)?.value ?? "");
   return {asOf: get("as_of"), source: get("source"), generatedAt: get("generated_at")};
@@ -62,6 +60,31 @@ export function kpiCard({
     <span class="big" data-metric=${metric} data-unit=${unit ?? null} data-value=${value ?? ""}>${text}</span>
     ${note ? html`<p class="fw-kpi-note">${note}</p>` : ""}
   </div>` as HTMLElement;
+}
+
+/** A division with its parent's name, as pages list and link them. */
+export interface DivisionRow {
+  code: string;
+  name: string;
+  level: string;
+  kind: string;
+  parent_code: string | null;
+  /** The parent's name; null for the province. */
+  parent: string | null;
+}
+
+/** Every division with its parent's name (one query a page shares for names, levels and links). */
+export async function loadDivisions(db: QueryDb): Promise<DivisionRow[]> {
+  const rows = await db.query(sqlQuery`SELECT d.code, d.name, d.level, d.kind, d.parent_code, p.name AS parent
+FROM divisions AS d LEFT JOIN divisions AS p ON p.code = d.parent_code ORDER BY d.code`);
+  return rows.map((r) => ({
+    code: String(r.code),
+    name: String(r.name),
+    level: String(r.level),
+    kind: String(r.kind),
+    parent_code: r.parent_code == null ? null : String(r.parent_code),
+    parent: r.parent == null ? null : String(r.parent)
+  }));
 }
 
 /** The filters a page offers, in the URL as `from`, `to`, `campaign`, `kind`, `ikind`, `city`. */
@@ -130,7 +153,7 @@ export interface FilterChoices {
   lastDay: string | null;
 }
 
-export async function loadFilterChoices(db: Db): Promise<FilterChoices> {
+export async function loadFilterChoices(db: QueryDb): Promise<FilterChoices> {
   const [campaigns, institutionKinds, inspectionKinds, cities, days] = await Promise.all([
     db.query(sqlQuery`SELECT id, name FROM campaigns ORDER BY start_date, id`),
     db.query(sqlQuery`SELECT DISTINCT kind FROM institutions`),

@@ -9,6 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {inputDirectory} from "../../loaders/fundwatch-db.js";
 import {ingest, type IngestResult} from "../../loaders/ingest.js";
 import {launchChromium} from "../../scripts/browser.js";
+import {databaseFile} from "../../scripts/briefing.js";
 import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
 import {startServer} from "../../scripts/serve.js";
@@ -325,12 +326,11 @@ async function visit<T>(
 async function withNativeSite<T>(
   body: (db: {query(q: SqlQuery): Promise<Record<string, unknown>[]>}) => Promise<T>
 ): Promise<T> {
-  const file = (await readdir(join(DIST, "_file", "data"))).find((f) => /^fundwatch\..*duckdb$/.test(f));
-  expect(file).toBeDefined();
+  const file = await databaseFile(DIST);
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   try {
-    await conn.run(`ATTACH '${join(DIST, "_file", "data", file!)}' AS site (READ_ONLY); USE site`);
+    await conn.run(`ATTACH '${file}' AS site (READ_ONLY); USE site`);
     return await body({
       async query(q) {
         return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
@@ -421,12 +421,9 @@ describe("the district comparison page", () => {
 
 describe("the progress and data-quality pages", () => {
   it("show the province's coverage by the last Friday and the weekly reconciliation as native DuckDB computes them", async () => {
-    const [progress, quality] = await checkPages({
-      browser,
-      baseUrl,
-      pages: ["/progress", "/quality"],
-      sourceRoot: join(ROOT, "reports")
-    });
+    // The reports of the opening sweep over every page (beforeAll).
+    const progress = reports.find((r) => r.path === "/progress");
+    const quality = reports.find((r) => r.path === "/quality");
     const {weeks, reconciled} = await withNativeSite(async (db) => ({
       weeks: await weeklyProgress(db, {level: "省", from: "2024-05-15", to: "2024-09-27"}),
       reconciled: await reconcileWeekly(db)
@@ -450,12 +447,7 @@ const figures = (report: PageReport, metric: string) =>
 
 describe("the recovery page", () => {
   it("shows the total, each county, each breakdown and the largest cases as native DuckDB computes them", async () => {
-    const [report] = await checkPages({
-      browser,
-      baseUrl,
-      pages: ["/recovery"],
-      sourceRoot: join(ROOT, "reports")
-    });
+    const report = reports.find((r) => r.path === "/recovery");
     expect(report!.problems).toEqual([]);
     const expected = await expectedRecovery();
     const total = [...expected.values()].reduce((a, b) => a + b, 0n);
