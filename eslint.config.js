@@ -3,7 +3,17 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  {ignores: ["node_modules/", "dist/", "dist.*/", "reports/.observablehq/", "reports/sdk/", "test-results/"]},
+  {
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "dist.*/",
+      "reports/.observablehq/",
+      "reports/sdk/",
+      "test-results/",
+      "bench/.cache/"
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -15,7 +25,7 @@ export default tseslint.config(
     }
   },
   {
-    files: ["scripts/**", "loaders/**", "reports/data/**"],
+    files: ["scripts/**", "loaders/**", "reports/data/**", "bench/**"],
     rules: {"no-console": "off"}
   },
   {

@@ -1,6 +1,7 @@
 /**
  * A static server for dist/ on 127.0.0.1: clean URLs (/about → about.html), the right MIME type for
- * .wasm, range requests, no caching of HTML and long-lived caching of Framework's hashed assets.
+ * .wasm, range requests, no caching of HTML (revalidated by ETag) and long-lived caching of Framework's
+ * hashed assets and version-pinned node imports.
  * `npm start` uses it after the build; the browser tests use it too.
  */
 import {createReadStream} from "node:fs";
@@ -26,6 +27,19 @@ const MIME: Record<string, string> = {
   ".pdf": "application/pdf",
   ".txt": "text/plain; charset=utf-8"
 };
+
+/**
+ * Whether a file's address changes whenever its content does, so browsers may keep it for a year:
+ * Framework's content-hashed assets (`name.0123abcd.js`), and every file under a version-pinned
+ * node import folder (`_node/@duckdb/duckdb-wasm@1.32.0/dist/duckdb-eh.wasm`), whose name Framework
+ * does not hash. Without the second rule the 34 MB DuckDB-WASM module was downloaded again on every
+ * page view (measured by `npm run bench`).
+ */
+export function isImmutable(path: string): boolean {
+  const posix = path.split(sep).join("/");
+  if (/\/_(node|npm|import|file|observablehq)\//.test(posix) && /\.[0-9a-f]{8}\./.test(posix)) return true;
+  return /\/_node\/(@[^/]+\/)?[^/@]+@\d+\.\d+\.\d+[^/]*\//.test(posix);
+}
 
 async function findFile(root: string, pathname: string): Promise<string | undefined> {
   let decoded: string;
@@ -75,19 +89,23 @@ export async function startServer({
       }
       const info = await stat(file);
       const type = MIME[extname(file)] ?? "application/octet-stream";
-      const hashed =
-        /\/_(node|npm|import|file|observablehq)\//.test(file.slice(absRoot.length)) &&
-        /\.[0-9a-f]{8}\./.test(file);
+      const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
       const headers: Record<string, string | number> = {
         "Content-Type": type,
         "Accept-Ranges": "bytes",
-        "Cache-Control": type.startsWith("text/html")
-          ? "no-cache"
-          : hashed
+        "Cache-Control":
+          !type.startsWith("text/html") && isImmutable(file.slice(absRoot.length))
             ? "public, max-age=31536000, immutable"
             : "no-cache",
+        ETag: etag,
+        "Last-Modified": new Date(info.mtimeMs).toUTCString(),
         "X-Content-Type-Options": "nosniff"
       };
+      // A revalidation (no-cache files: HTML, data without a hash) costs a round trip, not the bytes.
+      if (status === 200 && req.headers["if-none-match"]?.split(/\s*,\s*/).includes(etag)) {
+        res.writeHead(304, headers).end();
+        return;
+      }
       const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
       if (status === 200 && range && (range[1] || range[2])) {
         const start = range[1] ? Number(range[1]) : Math.max(0, info.size - Number(range[2]));
@@ -113,6 +131,9 @@ export async function startServer({
       res.end(`500 服务器错误：${error instanceof Error ? error.message : String(error)}`);
     }
   });
+  // Node closes idle keep-alive connections after 5 s; a browser that reuses one just then stalls for
+  // tens of seconds (seen by `npm run bench` under DevTools throttling: one module took 40 s). 75 s, as nginx.
+  server.keepAliveTimeout = 75_000;
   await new Promise<void>((resolvePromise, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolvePromise());

@@ -101,6 +101,18 @@ async function sourceUrl(source: DatabaseSource): Promise<string> {
   return typeof document === "undefined" ? url : new URL(url, document.baseURI).href;
 }
 
+/** The name of the User Timing measure of every query (DevTools' Performance panel and the benchmark read them). */
+export const QUERY_MEASURE = "fundwatch:query";
+
+/** Records a query's wall time, SQL and parameters as a `performance.measure` (nothing if unsupported). */
+function measureQuery(start: number, sql: string, params: readonly SqlValue[]): void {
+  try {
+    performance.measure(QUERY_MEASURE, {start, end: performance.now(), detail: {sql, params}});
+  } catch {
+    // Old browsers without measure options: timing is a diagnostic, never a failure.
+  }
+}
+
 /** What is attached under each schema name in this page's DuckDB: name → source URL. */
 const attached = new Map<string, Promise<string>>();
 
@@ -155,6 +167,7 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
 
   async function query({text, params}: SqlQuery): Promise<Row[]> {
     let statement: Awaited<ReturnType<typeof conn.prepare>> | undefined;
+    const start = performance.now();
     try {
       if (params.length === 0) return tableToRows(await conn.query(text));
       statement = await conn.prepare(text);
@@ -163,6 +176,7 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
       throw new QueryError(describeDuckDBError(error), text, params, error);
     } finally {
       await statement?.close();
+      measureQuery(start, text, params);
     }
   }
 

@@ -3,7 +3,7 @@ import type {Server} from "node:http";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {startServer} from "../../scripts/serve.js";
+import {isImmutable, startServer} from "../../scripts/serve.js";
 
 let dir: string;
 let server: Server;
@@ -44,6 +44,24 @@ describe("startServer({root})", () => {
     expect(part.headers.get("content-range")).toBe("bytes 1-3/8");
     expect(Buffer.from(await part.arrayBuffer()).toString()).toBe("asm");
     expect((await fetch(url, {headers: {Range: "bytes=99-"}})).status).toBe(416);
+  });
+  it("keeps version-pinned node imports (unhashed wasm) for a year, nothing else unhashed", () => {
+    expect(isImmutable("/_node/@duckdb/duckdb-wasm@1.32.0/dist/duckdb-eh.wasm")).toBe(true);
+    expect(isImmutable("/_node/d3@7.9.2/index.c8f1bfbe.js")).toBe(true);
+    expect(isImmutable("/_import/sdk/index.f36c50f7.js")).toBe(true);
+    expect(isImmutable("/_node/x/a.wasm")).toBe(false);
+    expect(isImmutable("/_file/data/fundwatch.duckdb")).toBe(false);
+    expect(isImmutable("/briefing.json")).toBe(false);
+  });
+  it("answers a revalidation of an unchanged file with 304 and no body", async () => {
+    const first = await fetch(new URL("about", base));
+    const etag = first.headers.get("etag");
+    expect(etag).toMatch(/^W\/"/);
+    const again = await fetch(new URL("about", base), {headers: {"If-None-Match": etag ?? ""}});
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const other = await fetch(new URL("about", base), {headers: {"If-None-Match": 'W/"0-0"'}});
+    expect(other.status).toBe(200);
   });
   it("answers 404 for missing files and paths that climb out of the root", async () => {
     expect((await fetch(new URL("nope", base))).status).toBe(404);
