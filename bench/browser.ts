@@ -27,6 +27,8 @@ export const THROTTLE = {
 export const CITIES = ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市", "全部"];
 
 const TIMEOUT = 120_000;
+/** Requests slower than this are listed among the run's problems. */
+const SLOW_REQUEST_MS = 10_000;
 /** A filter change is over when the DOM has been quiet this long (and every chart is drawn). */
 const QUIET_MS = 500;
 
@@ -166,6 +168,13 @@ export async function openSession(origin: string): Promise<Session> {
   page.on("console", (m) => {
     if (m.type() === "error" && !m.text().startsWith("Failed to load resource"))
       problems.push(`控制台错误：${m.text()}`);
+  });
+  // A request that takes far longer than its bytes need at 100 Mbit/s is a stall (a reused connection
+  // the server had closed, say): listed, so a slow figure can be told from a slow site.
+  page.on("requestfinished", (request) => {
+    const {responseEnd} = request.timing();
+    if (responseEnd > SLOW_REQUEST_MS)
+      problems.push(`慢请求：${new URL(request.url()).pathname} 用时 ${(responseEnd / 1000).toFixed(1)} 秒`);
   });
   page.on("response", (response) => {
     if (response.status() >= 400)

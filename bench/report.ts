@@ -154,7 +154,7 @@ export function renderResults(results: Results): string {
   const out: string[] = [
     "# Fundwatch benchmark results",
     "",
-    `Measured ${results.date.slice(0, 10)} by \`npm run bench${results.config.quick ? " -- --quick" : ""}\` in ${(results.seconds / 60).toFixed(1)} min, on ${m.cpu} (${m.cores} cores), ${m.memory_gb} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
+    `Measured ${results.date.slice(0, 10)} by \`npm run bench${results.config.quick ? " -- --quick" : ""}\` (sizes ${results.config.sizes.map(rowsLabel).join(", ")}) in ${(results.seconds / 60).toFixed(1)} min, on ${m.cpu} (${m.cores} cores), ${m.memory_gb} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
     `Each figure is the median of ${results.config.runs} runs, with the spread (min–max) in brackets. Browser figures are for headless Chromium on 127.0.0.1 with the network throttled through the DevTools protocol to 100 Mbit/s and 2 ms latency. Sizes are inspection + finding rows; "rows read" counts every row of the 7 CSV files. Nothing here is asserted: these are reported figures.`,
     ""
   ];
