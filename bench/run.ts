@@ -11,7 +11,8 @@
  * under bench/.cache/quick/ so the committed full-run figures stay.
  */
 import {cpus, totalmem, release, platform} from "node:os";
-import {mkdir, rename, stat, writeFile} from "node:fs/promises";
+import {mkdir, stat} from "node:fs/promises";
+import {writeAtomic} from "../loaders/outputs.js";
 import {join} from "node:path";
 import {execFileSync} from "node:child_process";
 import {findChromium} from "../scripts/browser.js";
@@ -281,13 +282,8 @@ async function main(): Promise<void> {
   const outDir = options.quick ? join(PROJECT, "bench", ".cache", "quick") : join(PROJECT, "bench");
   await mkdir(outDir, {recursive: true});
   const markdown = renderResults(results);
-  for (const [name, text] of [
-    ["results.json", JSON.stringify(results, null, 2) + "\n"],
-    ["RESULTS.md", markdown]
-  ] as const) {
-    await writeFile(join(outDir, `${name}.tmp`), text);
-    await rename(join(outDir, `${name}.tmp`), join(outDir, name));
-  }
+  await writeAtomic(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  await writeAtomic(join(outDir, "RESULTS.md"), markdown);
   process.stdout.write(markdown);
   log(
     `结果：${join(outDir, "results.json")}、${join(outDir, "RESULTS.md")}；共用时 ${(results.seconds / 60).toFixed(1)} 分钟`

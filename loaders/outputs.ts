@@ -4,7 +4,7 @@
  * summaries, division aliases and meta), and for `npm run ingest` also rejects.csv, warnings.csv and
  * summary.json. Every file is written under a temporary name and renamed into place.
  */
-import {rename, writeFile, mkdir} from "node:fs/promises";
+import {rename, rm, writeFile, mkdir} from "node:fs/promises";
 import {join} from "node:path";
 import {csvFormatRows} from "d3";
 import {DATASETS} from "../src/schema/index.js";
@@ -125,11 +125,17 @@ export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
   return tables;
 }
 
-async function writeAtomic(path: string, data: string): Promise<void> {
+/** Writes `data` to `path` under a temporary name, then renames it: readers see the old file or the new one. */
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await removeStaleTemps(path);
   const temp = tempPathFor(path);
-  await writeFile(temp, data);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, data);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, {force: true});
+    throw error;
+  }
 }
 
 function issuesCsv(issues: readonly Issue[]): string {

@@ -12,7 +12,7 @@
  *
  * Each file is written under a temporary name beside it and renamed into place.
  */
-import {mkdir, rename, rm, writeFile} from "node:fs/promises";
+import {mkdir} from "node:fs/promises";
 import {join} from "node:path";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {
@@ -28,7 +28,7 @@ import {
   type DataType,
   type Vector
 } from "apache-arrow";
-import {removeStaleTemps, tempPathFor} from "../../loaders/duckdb-file.js";
+import {writeAtomic} from "../../loaders/outputs.js";
 import type {ArqueroTableName} from "./overview-arquero.js";
 
 type Kind = "text" | "dict" | "date" | "money" | "int" | "float" | "bool";
@@ -152,15 +152,7 @@ export async function exportArrow(
       const arrow = new Table(vectors);
       const bytes = tableToIPC(arrow, "file");
       const path = join(outDir, `${table}.arrow`);
-      await removeStaleTemps(path);
-      const temp = tempPathFor(path);
-      try {
-        await writeFile(temp, bytes);
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, {force: true});
-        throw error;
-      }
+      await writeAtomic(path, bytes);
       written.push({table, rows: arrow.numRows, bytes: bytes.byteLength});
     }
   } finally {

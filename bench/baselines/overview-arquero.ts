@@ -28,27 +28,21 @@ import {table as untypedTable} from "arquero/src/table/index.js";
 import {opApi} from "arquero/src/op/op-api.js";
 import {ADJUSTED_WORKDAYS, CALENDAR_YEARS, HOLIDAYS} from "../../src/metrics/calendar.js";
 import {
-  coverageTargetAt,
   DEFAULT_RULES,
   fridaysBetween,
   pickCampaign,
+  toCampaign,
   type Campaign
 } from "../../src/metrics/campaign.js";
 import {metricById, metricValue} from "../../src/metrics/index.js";
 import {NOT_ON_SITE, PENALTY, REFERRAL} from "../../src/metrics/parts.js";
-import {
-  DEFAULT_RANKING,
-  rankFromValues,
-  type MetricTarget,
-  type RankingInput
-} from "../../src/metrics/ranking.js";
+import {DEFAULT_RANKING, rankFromValues, rankingTargets} from "../../src/metrics/ranking.js";
+import {checkFilter} from "../../src/metrics/scope.js";
 import type {DivisionLevel} from "../../src/metrics/types.js";
 import {RECOVERY_ACTIONS} from "../../src/schema/actions.js";
-import {formatDate} from "../../src/format/date.js";
-import {formatPercent} from "../../src/format/percent.js";
 import {compareZh} from "../../src/format/text.js";
 import type {DataMeta, FilterChoices, PageFilter} from "../../src/ui/page.js";
-import type {OverviewFigures, Parts} from "../overview-figures.js";
+import {KPI_METRICS, type OverviewFigures, type Parts} from "../overview-figures.js";
 
 const aq = {table: untypedTable as typeof Aq.table};
 const op = opApi as typeof Aq.op;
@@ -94,26 +88,9 @@ export async function loadArqueroTables(
   return Object.fromEntries(entries) as ArqueroTables;
 }
 
-/** The six KPI metrics, in the overview's order (as KPI_METRICS in ../overview-figures.ts). */
-const KPI = ["coverage", "findings", "recovery_total", "fines", "penalties", "referrals"] as const;
 /** Every metric the overview reads: the KPIs and the ranking's. */
 type MetricId =
-  (typeof KPI)[number] | "problem_rate" | "recovery_ratio" | "rereview_ratio" | "big_case_timeliness";
-
-const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** The same checks as the SDK's scope (`scopeSql`): a bad date or an empty list is an error. */
-function checkFilter(filter: PageFilter): void {
-  for (const key of ["from", "to"] as const) {
-    const value = filter[key];
-    if (value !== undefined && !ISO_DAY.test(value))
-      throw new TypeError(`筛选条件 ${key} 应为 YYYY-MM-DD 格式的日期：${value}`);
-  }
-  for (const key of ["institutionKinds", "inspectionKinds"] as const) {
-    if (filter[key]?.length === 0)
-      throw new TypeError(`筛选条件 ${key} 为空列表：不会有任何记录，请省略该条件`);
-  }
-}
+  (typeof KPI_METRICS)[number] | "problem_rate" | "recovery_ratio" | "rereview_ratio" | "big_case_timeliness";
 
 const INSPECTION_COLUMNS = [
   "id",
@@ -423,26 +400,7 @@ export function metaArquero(t: ArqueroTables): DataMeta {
 
 /** The campaigns in start order (as `loadCampaigns`). */
 export function campaignsArquero(t: ArqueroTables): Campaign[] {
-  return (t.campaigns.orderby("start_date", "id").objects() as Record<string, unknown>[]).map((r) => {
-    const text = (key: string): string | null => (r[key] == null ? null : String(r[key]));
-    return {
-      id: String(r.id),
-      name: String(r.name),
-      start_date: String(r.start_date),
-      end_date: String(r.end_date),
-      mobilize_by: text("mobilize_by"),
-      self_inspect_by: text("self_inspect_by"),
-      rectify_by: text("rectify_by"),
-      summary_by: text("summary_by"),
-      coverage_target_1: Number(r.coverage_target_1),
-      coverage_deadline_1: String(r.coverage_deadline_1),
-      coverage_target_2: Number(r.coverage_target_2),
-      coverage_deadline_2: String(r.coverage_deadline_2),
-      rereview_target: Number(r.rereview_target),
-      big_case_threshold: Number(r.big_case_threshold),
-      big_case_report_days: Number(r.big_case_report_days)
-    };
-  });
+  return (t.campaigns.orderby("start_date", "id").objects() as Record<string, unknown>[]).map(toCampaign);
 }
 
 /** Every division (code, name, level, parent_code) in code order, for names and links. */
@@ -485,41 +443,6 @@ export function filterChoicesArquero(t: ArqueroTables): FilterChoices {
   };
 }
 
-/** The ranking's targets in force, as `rankDivisions` sets them (labels included). */
-function rankingTargets(
-  campaign: Campaign | null,
-  asOf: string,
-  coverageValues: ReadonlyMap<string, number | null>
-): {targets: Map<string, MetricTarget>; coverage?: RankingInput["coverage"]} {
-  const targets = new Map<string, MetricTarget>();
-  const coverageTarget = campaign ? coverageTargetAt(campaign, asOf) : null;
-  if (!campaign || !coverageTarget) return {targets};
-  const percent = (p: number, digits = 1): string => formatPercent(p / 100, {digits});
-  const expected = {
-    value: coverageTarget.expected / 100,
-    label: `进度目标 ${percent(coverageTarget.expected)}（${formatDate(coverageTarget.deadline)}前应达 ${percent(coverageTarget.target, 0)}）`
-  };
-  targets.set("coverage", expected);
-  targets.set("rereview_ratio", {
-    value: campaign.rereview_target / 100,
-    label: `目标 ${percent(campaign.rereview_target, 0)}`
-  });
-  const due = coverageTarget.due;
-  return {
-    targets,
-    coverage: {
-      values: coverageValues,
-      expected,
-      due: due
-        ? {
-            value: due.target / 100,
-            label: `已到期目标 ${percent(due.target, 0)}（${formatDate(due.deadline)}）`
-          }
-        : null
-    }
-  };
-}
-
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The overview's figures for one filter, computed with arquero: the same as `overviewFigures`. */
@@ -548,7 +471,7 @@ export function overviewArquero(t: ArqueroTables, filter: PageFilter = {}): Over
     byDivision(parts[id], isRatio(id), groupsOf(level));
 
   const kpi = Object.fromEntries(
-    KPI.map((id) => {
+    KPI_METRICS.map((id) => {
       const row = rowsOf(id, scopeLevel).find((r) => r.code === scopeCode);
       return [id, row ? {numerator: row.numerator, denominator: row.denominator, value: row.value} : null];
     })

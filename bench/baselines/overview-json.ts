@@ -12,9 +12,9 @@
  * - `figures`: {@link OverviewFigures} by scope: `""` with no filter, a city's code with `{within: code}`.
  * Money is integer fen (JSON numbers, exact below 2^53), dates `YYYY-MM-DD`.
  */
-import {mkdir, rename, rm, writeFile} from "node:fs/promises";
+import {mkdir} from "node:fs/promises";
 import {dirname} from "node:path";
-import {removeStaleTemps, tempPathFor} from "../../loaders/duckdb-file.js";
+import {writeAtomic} from "../../loaders/outputs.js";
 import {loadCampaigns, type Campaign} from "../../src/metrics/campaign.js";
 import {
   loadDivisions,
@@ -71,14 +71,6 @@ export async function writeOverviewJson(
   const content = await overviewJson(db);
   const text = JSON.stringify(content);
   await mkdir(dirname(file), {recursive: true});
-  await removeStaleTemps(file);
-  const temp = tempPathFor(file);
-  try {
-    await writeFile(temp, text);
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, {force: true});
-    throw error;
-  }
+  await writeAtomic(file, text);
   return {scopes: ["", ...content.choices.cities.map((c) => c.code)], bytes: Buffer.byteLength(text)};
 }

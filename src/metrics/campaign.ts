@@ -43,7 +43,12 @@ FROM campaigns ORDER BY start_date, id`;
 
 /** Reads the campaigns from a database (anything with `query(SqlQuery)`). */
 export async function loadCampaigns(db: QueryDb): Promise<Campaign[]> {
-  return (await db.query(campaignsSql())).map((r) => ({
+  return (await db.query(campaignsSql())).map(toCampaign);
+}
+
+/** A campaign from a row of the campaigns table (any source: a query's result, an Arrow table's objects). */
+export function toCampaign(r: Record<string, unknown>): Campaign {
+  return {
     id: String(r.id),
     name: String(r.name),
     start_date: String(r.start_date),
@@ -59,7 +64,7 @@ export async function loadCampaigns(db: QueryDb): Promise<Campaign[]> {
     rereview_target: Number(r.rereview_target),
     big_case_threshold: Number(r.big_case_threshold),
     big_case_report_days: Number(r.big_case_report_days)
-  }));
+  };
 }
 
 /**

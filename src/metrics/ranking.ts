@@ -275,6 +275,44 @@ export interface Ranking {
   metrics: {id: string; name: string; weight: number; direction: "higher" | "lower"}[];
 }
 
+/**
+ * The ranking's targets in force at `asOf` under `campaign` (coverage against its schedule, re-review
+ * against its target), with their labels, and the coverage values the target flags are read from.
+ */
+export function rankingTargets(
+  campaign: Campaign | null,
+  asOf: string,
+  coverageValues: ReadonlyMap<string, number | null>
+): {targets: Map<string, MetricTarget>; coverage?: RankingInput["coverage"]} {
+  const targets = new Map<string, MetricTarget>();
+  const coverageTarget = campaign ? coverageTargetAt(campaign, asOf) : null;
+  if (!campaign || !coverageTarget) return {targets};
+  const percent = (p: number, digits = 1): string => formatPercent(p / 100, {digits});
+  const expected = {
+    value: coverageTarget.expected / 100,
+    label: `进度目标 ${percent(coverageTarget.expected)}（${formatDate(coverageTarget.deadline)}前应达 ${percent(coverageTarget.target, 0)}）`
+  };
+  targets.set("coverage", expected);
+  targets.set("rereview_ratio", {
+    value: campaign.rereview_target / 100,
+    label: `目标 ${percent(campaign.rereview_target, 0)}`
+  });
+  const due = coverageTarget.due;
+  return {
+    targets,
+    coverage: {
+      values: coverageValues,
+      expected,
+      due: due
+        ? {
+            value: due.target / 100,
+            label: `已到期目标 ${percent(due.target, 0)}（${formatDate(due.deadline)}）`
+          }
+        : null
+    }
+  };
+}
+
 /** The lagging-district ranking from the database (the page's `db`), with reasons and target flags. */
 export async function rankDivisions(db: QueryDb, options: RankingOptions = {}): Promise<Ranking> {
   const {level = "县", filter = {}, within} = options;
@@ -314,31 +352,7 @@ ORDER BY d.code`
   for (const id of ids)
     values.set(id, new Map((await metricByDivision(db, id, {level, filter})).map((r) => [r.code, r.value])));
 
-  const targets = new Map<string, MetricTarget>();
-  let coverage: RankingInput["coverage"];
-  if (campaign && coverageTarget) {
-    const percent = (p: number, digits = 1): string => formatPercent(p / 100, {digits});
-    const expected = {
-      value: coverageTarget.expected / 100,
-      label: `进度目标 ${percent(coverageTarget.expected)}（${formatDate(coverageTarget.deadline)}前应达 ${percent(coverageTarget.target, 0)}）`
-    };
-    targets.set("coverage", expected);
-    targets.set("rereview_ratio", {
-      value: campaign.rereview_target / 100,
-      label: `目标 ${percent(campaign.rereview_target, 0)}`
-    });
-    const due = coverageTarget.due;
-    coverage = {
-      values: values.get("coverage") ?? new Map(),
-      expected,
-      due: due
-        ? {
-            value: due.target / 100,
-            label: `已到期目标 ${percent(due.target, 0)}（${formatDate(due.deadline)}）`
-          }
-        : null
-    };
-  }
+  const {targets, coverage} = rankingTargets(campaign, asOf, values.get("coverage") ?? new Map());
   const rows = rankFromValues({
     divisions,
     metrics,

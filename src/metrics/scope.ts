@@ -8,7 +8,8 @@ import type {DivisionLevel, MetricData, MetricFilter, ScopedData} from "./types.
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-function checkFilter(filter: MetricFilter): void {
+/** Refuses a malformed filter: a date not YYYY-MM-DD, or an empty kind list (it would match nothing). */
+export function checkFilter(filter: MetricFilter): void {
   for (const key of ["from", "to"] as const) {
     const value = filter[key];
     if (value !== undefined && !ISO_DAY.test(value))
