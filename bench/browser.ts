@@ -1,7 +1,8 @@
 /**
  * The browser half of the benchmark: the built site (and the two baseline pages) served on 127.0.0.1,
- * opened in headless Debian Chromium through playwright-core with the network throttled through the
- * DevTools protocol. Times are read in the page (performance.now(), whose origin is the navigation's
+ * opened in headless Debian Chromium through playwright-core over a throttled network: by default a
+ * link emulator in front of the server (bench/link.ts), or DevTools' own throttling (`--throttle
+ * devtools`), which stalls in this Chromium. Times are read in the page (performance.now(), whose origin is the navigation's
  * start); bytes and requests are counted by the server, so cache hits (which never reach it) are left
  * out and the DuckDB-WASM worker's requests are counted like the page's own.
  */
@@ -14,7 +15,11 @@ import {chromium, type BrowserContext, type CDPSession, type Page} from "playwri
 import {CHROMIUM_ARGS, findChromium} from "../scripts/browser.js";
 import {settle} from "../scripts/check-pages.js";
 import {startServer} from "../scripts/serve.js";
+import {startLink} from "./link.js";
 import {summarize, type Summary} from "./stats.js";
+
+/** How the network is throttled: by bench/link.ts (default) or by DevTools in the browser. */
+export type ThrottleMethod = "link" | "devtools";
 
 /** 100 Mbit/s each way and 2 ms latency, as DevTools' Network.emulateNetworkConditions takes them. */
 export const THROTTLE = {
@@ -69,14 +74,29 @@ interface LoggedRequest {
   bytes: number;
 }
 
-/** The site's server with a log of every request it answered and the bytes of each body sent. */
-export async function startLoggingServer(root: string): Promise<{
+/**
+ * The site's server with a log of every request it answered and the bytes of each body sent; with
+ * `throttle` "link", `url` is a link emulator's in front of it at THROTTLE's rate and latency.
+ */
+export async function startLoggingServer(
+  root: string,
+  throttle: ThrottleMethod
+): Promise<{
   server: Server;
   url: string;
+  close: () => void;
   take: () => LoggedRequest[];
   traffic: (requests: LoggedRequest[]) => Promise<Traffic>;
 }> {
-  const {server, url} = await startServer({root});
+  const {server, url: serverUrl} = await startServer({root});
+  const link =
+    throttle === "link"
+      ? await startLink(
+          {host: "127.0.0.1", port: Number(new URL(serverUrl).port)},
+          {bytesPerSecond: THROTTLE.downloadThroughput, rttMs: THROTTLE.latency}
+        )
+      : null;
+  const url = link ? `http://${link.host}:${link.port}/` : serverUrl;
   let log: LoggedRequest[] = [];
   // Runs before the site's handler writes anything (it awaits the file system first): count the body.
   server.on("request", (req, res) => {
@@ -112,6 +132,10 @@ export async function startLoggingServer(root: string): Promise<{
   return {
     server,
     url,
+    close: () => {
+      link?.server.close();
+      server.close();
+    },
     take: () => {
       const taken = log;
       log = [];
@@ -143,7 +167,7 @@ interface Session {
  * profile on disk, not an incognito context: incognito keeps its HTTP cache in memory and does not
  * cache an entry as big as the 34 MB DuckDB-WASM module, so every "warm" visit would download it again.
  */
-export async function openSession(origin: string): Promise<Session> {
+export async function openSession(origin: string, throttle: ThrottleMethod): Promise<Session> {
   const profile = await mkdtemp(join(tmpdir(), "fundwatch-bench-profile-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: findChromium(),
@@ -156,7 +180,7 @@ export async function openSession(origin: string): Promise<Session> {
   const page = context.pages()[0] ?? (await context.newPage());
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
-  await cdp.send("Network.emulateNetworkConditions", THROTTLE);
+  if (throttle === "devtools") await cdp.send("Network.emulateNetworkConditions", THROTTLE);
   await cdp.send("Performance.enable");
   const problems: string[] = [];
   context.on("request", (request) => {

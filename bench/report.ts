@@ -33,8 +33,15 @@ export interface SizeResult {
 export interface Results {
   date: string;
   machine: {cpu: string; cores: number; memory_gb: number; os: string; node: string; chromium: string};
-  config: {sizes: number[]; runs: number; quick: boolean; throttle: object};
+  config: {
+    sizes: number[];
+    runs: number;
+    quick: boolean;
+    throttle: {method: string} & Record<string, unknown>;
+  };
   sizes: SizeResult[];
+  /** Sizes whose run stopped with an error (a build that failed, say), with the error. */
+  failed: {rows: number; error: string}[];
   seconds: number;
 }
 
@@ -155,7 +162,7 @@ export function renderResults(results: Results): string {
     "# Fundwatch benchmark results",
     "",
     `Measured ${results.date.slice(0, 10)} by \`npm run bench${results.config.quick ? " -- --quick" : ""}\` (sizes ${results.config.sizes.map(rowsLabel).join(", ")}) in ${(results.seconds / 60).toFixed(1)} min, on ${m.cpu} (${m.cores} cores), ${m.memory_gb} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
-    `Each figure is the median of ${results.config.runs} runs, with the spread (min–max) in brackets. Browser figures are for headless Chromium on 127.0.0.1 with the network throttled through the DevTools protocol to 100 Mbit/s and 2 ms latency. Sizes are inspection + finding rows; "rows read" counts every row of the 7 CSV files. Nothing here is asserted: these are reported figures.`,
+    `Each figure is the median of ${results.config.runs} runs, with the spread (min–max) in brackets. Browser figures are for headless Chromium on 127.0.0.1 with the network throttled to 100 Mbit/s and 2 ms latency ${results.config.throttle.method === "devtools" ? "through the DevTools protocol (`--throttle devtools`)" : "by a link emulator in front of the server (bench/link.ts: one shared link, each byte sent at the link's rate after the bytes queued before it, 1 ms each way), because DevTools' own throttling stalls responses for multiples of about 8 s in this Chromium (`--throttle devtools` reproduces it)"}. Sizes are inspection + finding rows; "rows read" counts every row of the 7 CSV files. Nothing here is asserted: these are reported figures.`,
     ""
   ];
   const at1m = results.sizes.find((s) => s.rows === 1_000_000);
@@ -301,6 +308,9 @@ export function renderResults(results: Results): string {
     ""
   );
   const problems = results.sizes.flatMap((s) => s.problems.map((p) => `- ${rowsLabel(s.rows)}: ${p}`));
+  problems.push(
+    ...(results.failed ?? []).map((f) => `- ${rowsLabel(f.rows)}: **the run stopped**: ${f.error}`)
+  );
   out.push("## Problems seen during the run", "", ...(problems.length ? problems : ["None."]), "");
   out.push(
     "## Time taken",

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3]`
+ * `npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3] [--throttle link|devtools]`
  *
  * Measures Fundwatch on the default campaign generated at 10k, 100k, 1M and 5M inspection + finding
  * rows (`--quick`: 10k and 100k), next to what a user could pick instead, on this machine in this run:
@@ -34,6 +34,7 @@ import {
   startLoggingServer,
   THROTTLE,
   type PageQuery,
+  type ThrottleMethod,
   type Traffic
 } from "./browser.js";
 import {addBaselinePages, builtDatabase, PROJECT, prepareWorkspace, sitePages, timeBuild} from "./site.js";
@@ -58,10 +59,13 @@ interface Options {
   sizes: number[];
   runs: number;
   quick: boolean;
+  throttle: ThrottleMethod;
 }
 
+const USAGE = "npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3] [--throttle link|devtools]";
+
 function parseArgs(argv: string[]): Options {
-  const options: Options = {sizes: FULL_SIZES, runs: 3, quick: false};
+  const options: Options = {sizes: FULL_SIZES, runs: 3, quick: false, throttle: "link"};
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     if (arg === "--quick") {
@@ -69,8 +73,11 @@ function parseArgs(argv: string[]): Options {
       options.sizes = QUICK_SIZES;
     } else if (arg === "--runs") options.runs = Number(argv[++i]);
     else if (arg === "--sizes") options.sizes = String(argv[++i]).split(",").map(Number);
-    else
-      throw new Error(`用法：npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3]（不认识：${arg}）`);
+    else if (arg === "--throttle") {
+      const method = argv[++i];
+      if (method !== "link" && method !== "devtools") throw new Error("--throttle 应为 link 或 devtools");
+      options.throttle = method;
+    } else throw new Error(`用法：${USAGE}（不认识：${arg}）`);
   }
   if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error("--runs 应为正整数");
   if (options.sizes.some((s) => !Number.isInteger(s) || s < 10))
@@ -103,8 +110,8 @@ function machine(): Results["machine"] {
   };
 }
 
-async function benchBrowser(siteDir: string, dbFile: string, runs: number) {
-  const served = await startLoggingServer(join(siteDir, "dist"));
+async function benchBrowser(siteDir: string, dbFile: string, {runs, throttle}: Options) {
+  const served = await startLoggingServer(join(siteDir, "dist"), throttle);
   const origin = new URL(served.url).origin;
   const at = (path: string): string => new URL(path.replace(/^\//, ""), served.url).href;
   const charts = (path: string): Promise<number> => expectedCharts(join(siteDir, "reports"), path);
@@ -113,7 +120,7 @@ async function benchBrowser(siteDir: string, dbFile: string, runs: number) {
     // Bytes and requests: each page in a new profile, then again in the same one.
     const traffic: Record<string, {first: Traffic; repeat: Traffic}> = {};
     for (const path of TRAFFIC_PAGES) {
-      const session = await openSession(origin);
+      const session = await openSession(origin, throttle);
       try {
         served.take();
         await loadUntilCharts(session, at(path), await charts(path));
@@ -135,7 +142,7 @@ async function benchBrowser(siteDir: string, dbFile: string, runs: number) {
     const queryRuns = {busy: [] as number[], wasm: [] as number[], native: [] as number[]};
     let queries: PageQuery[] = [];
     for (let run = 0; run < runs; ++run) {
-      const session = await openSession(origin);
+      const session = await openSession(origin, throttle);
       try {
         overview.cold?.push(await loadUntilCharts(session, at("/"), await charts("/")));
         overview.warm?.push(await loadUntilCharts(session, at("/"), await charts("/")));
@@ -166,7 +173,7 @@ async function benchBrowser(siteDir: string, dbFile: string, runs: number) {
       const path = `/bench/${name}`;
       const rows = {cold: [], warm: [], filter: [], heap: []} as Record<string, number[]>;
       for (let run = 0; run < runs; ++run) {
-        const session = await openSession(origin);
+        const session = await openSession(origin, throttle);
         try {
           rows.cold?.push(await loadUntilCharts(session, at(path), await charts(path)));
           rows.warm?.push(await loadUntilCharts(session, at(path), await charts(path)));
@@ -206,7 +213,7 @@ async function benchBrowser(siteDir: string, dbFile: string, runs: number) {
       problems
     };
   } finally {
-    served.server.close();
+    served.close();
   }
 }
 
@@ -246,7 +253,7 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
     }
   });
   const siteDb = await builtDatabase(siteDir);
-  const browserResult = await benchBrowser(siteDir, siteDb, options.runs);
+  const browserResult = await benchBrowser(siteDir, siteDb, options);
   return {
     rows,
     csv: {files: data.files.length, bytes: data.csvBytes, generated_s: data.generatedSeconds},
@@ -270,24 +277,42 @@ async function main(): Promise<void> {
   const results: Results = {
     date: new Date().toISOString(),
     machine: machine(),
-    config: {sizes: options.sizes, runs: options.runs, quick: options.quick, throttle: THROTTLE},
+    config: {
+      sizes: options.sizes,
+      runs: options.runs,
+      quick: options.quick,
+      throttle: {method: options.throttle, ...THROTTLE}
+    },
     sizes: [],
+    failed: [],
     seconds: 0
   };
-  for (const rows of options.sizes) {
-    results.sizes.push(await benchSize(rows, options));
-    log(`${rows.toLocaleString("en-US")} 行：完成`);
-  }
-  results.seconds = (performance.now() - started) / 1000;
   const outDir = options.quick ? join(PROJECT, "bench", ".cache", "quick") : join(PROJECT, "bench");
   await mkdir(outDir, {recursive: true});
-  const markdown = renderResults(results);
-  await writeAtomic(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  await writeAtomic(join(outDir, "RESULTS.md"), markdown);
-  process.stdout.write(markdown);
+  // Written after every size, so a size that stops the run (5M on a smaller machine, say) keeps the others.
+  const save = async (): Promise<string> => {
+    results.seconds = (performance.now() - started) / 1000;
+    const markdown = renderResults(results);
+    await writeAtomic(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    await writeAtomic(join(outDir, "RESULTS.md"), markdown);
+    return markdown;
+  };
+  for (const rows of options.sizes) {
+    try {
+      results.sizes.push(await benchSize(rows, options));
+      log(`${rows.toLocaleString("en-US")} 行：完成`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.failed.push({rows, error: message.split("\n").slice(-3).join(" ")});
+      log(`${rows.toLocaleString("en-US")} 行：失败：${message}`);
+    }
+    await save();
+  }
+  process.stdout.write(await save());
   log(
     `结果：${join(outDir, "results.json")}、${join(outDir, "RESULTS.md")}；共用时 ${(results.seconds / 60).toFixed(1)} 分钟`
   );
+  if (results.failed.length > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
