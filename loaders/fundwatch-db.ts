@@ -46,17 +46,17 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
 }
 
 /**
- * The paths of the per-division pages (`/district/<code>`), one per city and county-level division of
- * the input folder: the config's `dynamicPaths`. Only the divisions file is read (all files when no
+ * The codes of the city and county-level divisions of the input folder, sorted: one page each for
+ * every parameterized page `reports/<folder>/[code].md` (the config's `dynamicPaths`). Only the divisions file is read (all files when no
  * file name says which holds the divisions); a division the full ingest would reject still gets no page.
  */
-export async function districtPaths(projectRoot: string): Promise<string[]> {
+export async function divisionCodes(projectRoot: string): Promise<string[]> {
   const inputDir = inputDirectory(projectRoot);
   const files = await listInputFiles([inputDir]);
   const named = files.filter((f) => datasetFromFileName(f)?.name === "divisions");
   const result = await ingest(named.length > 0 ? named : [inputDir], {root: inputDir});
   return (result.tables.get("divisions") ?? [])
     .filter((d) => d.level === "市" || d.level === "县")
-    .map((d) => `/district/${String(d.code)}`)
+    .map((d) => String(d.code))
     .sort();
 }

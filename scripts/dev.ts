@@ -4,6 +4,8 @@
  * Framework and rerun only when the loader file is newer than its output, so this script also
  * watches src/, loaders/ and data/ and touches the thin loaders in reports/data/ on any change:
  * an edit to the SDK or an input file reruns the loaders with no cache to clear by hand.
+ * Framework reads the configuration again only when its file changes, so an edit to the navigation
+ * (reports/navigation.json, e.g. by `npm run new:report`) touches observablehq.config.ts.
  */
 import {spawn} from "node:child_process";
 import {watch} from "node:fs";
@@ -29,6 +31,13 @@ for (const dir of ["src", "loaders", "data"]) {
     timer = setTimeout(() => void touchLoaders(`${dir}/${file ?? ""}`), 200);
   });
 }
+
+const config = join(root, "observablehq.config.ts");
+watch(join(root, "reports"), (_event, file) => {
+  if (file !== "navigation.json") return;
+  const now = new Date();
+  void utimes(config, now, now).then(() => console.error("[fundwatch] 导航已变更：重新读取站点配置"));
+});
 
 await clearLoaderCache(root);
 const port = process.env.PORT ?? "3000";

@@ -28,7 +28,32 @@ export interface CoverageProgressOptions {
 
 const utc = (iso: string): Date => new Date(`${iso}T00:00:00Z`);
 
-/** Returns a `<figure data-fw-chart>` with a title and a text alternative. */
+/**
+ * Cumulative inspection coverage over a campaign: one line per division from the weekly figures
+ * (cut off every Friday, see {@link weeklyProgress}), the campaign's phases as bands, the schedule's
+ * expected coverage as a dashed line and the coverage deadlines as rules. Each line has its own
+ * marker shape, so it reads in grayscale too; the text alternative gives each line's latest coverage.
+ *
+ * @param options - what to draw and how
+ * @param options.campaign - the campaign whose phases, deadlines and schedule are drawn (see {@link pickCampaign})
+ * @param options.series - one point per division and Friday: `{name, week_ending, coverage}`, coverage 0–1 (null is skipped)
+ * @param options.width - the chart's width in pixels (default 640)
+ * @param options.height - the chart's height in pixels (default 360)
+ * @param options.title - the chart's title, shown above it and used as its accessible name (default none: the accessible name is 累计检查覆盖率)
+ * @param options.id - the chart's `data-fw-chart` id (default "coverage-progress")
+ * @param options.document - the document to create nodes in (default the page's `document`)
+ * @returns a `<figure class="fw-chart" data-fw-chart>` with the title and the chart
+ * @example
+ * ```ts
+ * const campaign = pickCampaign(await loadCampaigns(db));
+ * const weeks = await weeklyProgress(db, {level: "省", from: campaign.start_date, to: "2024-09-27"});
+ * const series = weeks.map((r) => ({name: "全区", week_ending: r.week_ending, coverage: r.coverage}));
+ * const chart = coverageProgress({campaign, series, id: "province-coverage"});
+ * const description = chart.querySelector("svg")?.getAttribute("aria-description") ?? "";
+ * description.includes("截至2024年9月27日：全区 76.6%"); // → true
+ * // In a page: display(resize((width) => coverageProgress({width, campaign, series})));
+ * ```
+ */
 export function coverageProgress(options: CoverageProgressOptions): HTMLElement {
   const {campaign, width = 640, height = 360, title, id = "coverage-progress"} = options;
   const doc = options.document ?? document;

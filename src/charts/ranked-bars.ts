@@ -29,7 +29,35 @@ export interface RankedBarsOptions<T> {
   document?: Document;
 }
 
-/** Returns a `<figure data-fw-chart>`; with no data, a figure saying so (`data-fw-empty`). */
+/**
+ * Ranked horizontal bars: one bar per row, largest first (ties in pinyin order), each labelled with
+ * its formatted value at the bar's end; the chart's text alternative lists every bar. Rows whose
+ * value is not a finite number are left out; with no rows left, the figure says 暂无数据
+ * (`data-fw-empty`). In a page, wrap it in `resize((width) => rankedBars(rows, {width, …}))`.
+ *
+ * @param data - the rows, one per bar
+ * @param options - what to draw and how
+ * @param options.label - the bar's label (y axis), from a row
+ * @param options.value - the bar's length (x axis), from a row
+ * @param options.format - formats a value for the bar-end label and the text alternative (default String)
+ * @param options.tickFormat - formats the x-axis ticks (default `format`)
+ * @param options.width - the chart's width in pixels (default 640)
+ * @param options.title - the chart's title, shown above it and used as its accessible name (default none)
+ * @param options.xLabel - the x-axis label (default none)
+ * @param options.fill - the bars' colour (default "var(--theme-foreground-focus)")
+ * @param options.id - the chart's `data-fw-chart` id, for tests and audits (default "ranked-bars")
+ * @param options.document - the document to create nodes in, for server-side rendering and tests (default the page's `document`)
+ * @returns a `<figure class="fw-chart" data-fw-chart>` with the title and the chart
+ * @example
+ * ```ts
+ * const names = new Map((await loadDivisions(db)).map((d) => [d.code, d.name]));
+ * const rows = await metricByDivision(db, "recovery_total", {level: "市"});
+ * const chart = rankedBars(rows, {title: "各地市追回金额", label: (d) => names.get(d.code) ?? d.code,
+ *   value: (d) => d.numerator, format: (v) => formatMoney(Math.round(v))});
+ * chart.querySelector("svg")?.getAttribute("aria-description")?.split("；")[0]; // → "银川市：656.86万元"
+ * // In a page: display(resize((width) => rankedBars(rows, {width, label, value, format})));
+ * ```
+ */
 export function rankedBars<T>(data: readonly T[], options: RankedBarsOptions<T>): HTMLElement {
   const {
     label,

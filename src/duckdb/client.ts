@@ -6,6 +6,7 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import {tableToRows, type Row} from "./convert.js";
 import {ident, sqlQuery, type SqlQuery, type SqlValue} from "../sql/template.js";
+import {closestName, editDistance} from "../metrics/scope.js";
 
 // Framework copies these files into the site (dist/_node/...) because of import.meta.resolve.
 const BUNDLES: duckdb.DuckDBBundles = {
@@ -19,25 +20,333 @@ const BUNDLES: duckdb.DuckDBBundles = {
   }
 };
 
-/** A query that failed, with a Chinese message and the SQL for analysts. */
+/**
+ * A query that failed. Its `message` says in Chinese what is wrong (see {@link describeDuckDBError}),
+ * then shows the SQL and its bound parameters; DuckDB's own error is its `cause`. Framework shows a
+ * failed cell as the text of its error (`String(error)`), and `toString()` is the message alone, so
+ * a page shows the Chinese explanation — no English class name, never a stack trace.
+ *
+ * @param message - what is wrong, in Chinese (usually from {@link describeDuckDBError})
+ * @param sql - the SQL text that failed, with `?` placeholders
+ * @param params - the values bound to the placeholders, in order
+ * @param cause - the error DuckDB threw (default undefined)
+ * @example
+ * ```ts
+ * const error = new QueryError("没有名为「instituions」的表。", "SELECT * FROM instituions", []);
+ * error.message; // → "没有名为「instituions」的表。\n\nSQL：SELECT * FROM instituions"
+ * String(error); // → "没有名为「instituions」的表。\n\nSQL：SELECT * FROM instituions"
+ * new QueryError("查询失败：…", "SELECT ? AS n", [1]).message; // → "查询失败：…\n\nSQL：SELECT ? AS n\n参数：[1]"
+ * ```
+ */
 export class QueryError extends Error {
+  /** The SQL text that failed, with `?` placeholders. */
   readonly sql: string;
+  /** The values bound to its placeholders. */
   readonly params: readonly SqlValue[];
   constructor(message: string, sql: string, params: readonly SqlValue[], cause?: unknown) {
-    super(`${message}\n\nSQL：${sql}${params.length ? `\n参数：${JSON.stringify(params)}` : ""}`, {cause});
+    const shown = params.length
+      ? `\n参数：${JSON.stringify(params, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`
+      : "";
+    super(`${message}\n\nSQL：${sql}${shown}`, {cause});
     this.name = "QueryError";
     this.sql = sql;
     this.params = params;
   }
+  /** The message alone: what Framework shows in the cell of a failed query. */
+  override toString(): string {
+    return this.message;
+  }
 }
 
-/** Turns a DuckDB error into a readable Chinese message. */
-export function describeDuckDBError(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const extension = /extension "?(\w+)"?/i.exec(text) ?? /requires? the (\w+) extension/i.exec(text);
-  if (extension || /autoload|Extension/i.test(text)) {
-    return `查询失败：此查询需要 DuckDB 扩展${extension ? ` ${extension[1]}` : ""}，离线站点不加载任何扩展。原始错误：${text}`;
+/** What {@link describeDuckDBError} may use besides the error itself. */
+export interface ErrorContext {
+  /** The SQL that failed, to quote the line DuckDB points at. */
+  sql?: string;
+  /** The tables that exist, to list (and pick the closest from) when a table is unknown. */
+  tables?: readonly string[];
+}
+
+/** DuckDB's message for a table that does not exist (in DuckDB and DuckDB-WASM alike). */
+const UNKNOWN_TABLE = /Table with name "?(.+?)"? does not exist(?: because schema "?(.+?)"? does not exist)?/;
+
+const TYPE_NAMES: Record<string, string> = {
+  DATE: "日期",
+  TIMESTAMP: "时间",
+  TIME: "时刻",
+  INTERVAL: "时间间隔",
+  VARCHAR: "文本",
+  STRING_LITERAL: "文本",
+  BOOLEAN: "真假值",
+  DOUBLE: "小数",
+  FLOAT: "小数",
+  DECIMAL: "小数"
+};
+
+/** A DuckDB type with its Chinese name: `DATE（日期）`, `INT32（整数）`. */
+function typeName(type: string): string {
+  const t = type.trim();
+  const base = t.replace(/\(.*$/, "").toUpperCase();
+  const zh = /^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?(\d+)?|INTEGER_LITERAL)$/.test(base)
+    ? "整数"
+    : TYPE_NAMES[base.startsWith("TIMESTAMP") ? "TIMESTAMP" : base];
+  return zh ? `${t}（${zh}）` : t;
+}
+
+/** The names in double quotes in one line of DuckDB's message after `label` (its candidates). */
+function quotedAfter(text: string, label: string): string[] {
+  const at = text.indexOf(label);
+  if (at < 0) return [];
+  const line = /^[\s:]*([^\n]*)/.exec(text.slice(at + label.length))?.[1] ?? "";
+  return [...line.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? "");
+}
+
+/** Full-width punctuation typed with a Chinese input method, and what SQL needs instead. */
+const FULL_WIDTH: Record<string, string> = {
+  "，": ",",
+  "（": "(",
+  "）": ")",
+  "‘": "'",
+  "’": "'",
+  "“": "'",
+  "”": "'",
+  "；": ";",
+  "：": ":",
+  "。": "."
+};
+
+/** A hint when `text` contains full-width punctuation, which SQL reads as part of a name. */
+function fullWidthHint(text: string): string {
+  const found = [...new Set([...text].filter((c) => c in FULL_WIDTH))];
+  if (found.length === 0) return "";
+  const pairs = found.map((c) => `「${c}」→「${FULL_WIDTH[c]}」`).join("，");
+  return `其中有中文标点，SQL 只认英文半角标点：${pairs}（文本值用英文单引号，如 '医院'）。`;
+}
+
+const KEYWORDS = [
+  "SELECT",
+  "FROM",
+  "WHERE",
+  "GROUP",
+  "ORDER",
+  "HAVING",
+  "LIMIT",
+  "OFFSET",
+  "JOIN",
+  "LEFT",
+  "INNER",
+  "OUTER",
+  "UNION",
+  "DISTINCT",
+  "BETWEEN",
+  "LIKE",
+  "CASE",
+  "WHEN",
+  "THEN",
+  "ELSE",
+  "END",
+  "AND",
+  "NOT",
+  "NULL",
+  "CAST",
+  "WITH",
+  "DESC",
+  "ASC"
+];
+
+/** Hints for a syntax error: misspelt keywords in the line, GROUP/ORDER without BY, unbalanced brackets. */
+function syntaxHints(line: string | undefined, sql: string | undefined): string[] {
+  const hints: string[] = [];
+  const bare = (line ?? "").replace(/'(?:[^']|'')*'?|"(?:[^"]|"")*"?/g, " ");
+  const seen = new Set<string>();
+  for (const m of bare.matchAll(/\b([A-Za-z_]{3,})\b(?!\s*\()/g)) {
+    const word = m[1] ?? "";
+    const upper = word.toUpperCase();
+    if (seen.has(upper) || KEYWORDS.includes(upper)) continue;
+    seen.add(upper);
+    const keyword = KEYWORDS.find((k) => editDistance(upper, k) === 1);
+    if (keyword) hints.push(`「${word}」是不是「${keyword}」？`);
   }
+  const noBy = /\b(GROUP|ORDER)\b(?!\s+BY\b)/i.exec(bare);
+  if (noBy) hints.push(`「${noBy[1]}」后面要跟「BY」。`);
+  if (sql !== undefined) {
+    const code = sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*/g, " ");
+    const open = (code.match(/\(/g) ?? []).length - (code.match(/\)/g) ?? []).length;
+    if (open > 0) hints.push(`左括号比右括号多 ${open} 个。`);
+    if (open < 0) hints.push(`右括号比左括号多 ${-open} 个。`);
+  }
+  const fullWidth = fullWidthHint(line ?? "");
+  if (fullWidth) hints.push(fullWidth);
+  return hints;
+}
+
+/** The line of the SQL DuckDB points at (`LINE n: …`), as `（第 n 行）：…`, and the line itself. */
+function locate(text: string, sql: string | undefined): {where: string; line: string} | undefined {
+  const m = /LINE (\d+): ([^\n]*)/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const full = sql?.split(/\r?\n/)[n - 1];
+  const line = (full !== undefined && full.length <= 160 ? full : (m[2] ?? "")).trim();
+  return {where: `（第 ${n} 行）：${line}`, line};
+}
+
+/** A Chinese explanation of a DuckDB error, or null when it is not one this knows. */
+function explain(text: string, {sql, tables}: ErrorContext): string | null {
+  const at = locate(text, sql);
+  let m: RegExpExecArray | null;
+
+  if ((m = UNKNOWN_TABLE.exec(text))) {
+    const name = m[1] ?? "";
+    const schema = m[2];
+    const bare = schema && name.startsWith(`${schema}.`) ? name.slice(schema.length + 1) : name;
+    const known = tables ? [...new Set(tables)] : undefined;
+    const duckdbGuess = quotedAfter(text, "Did you mean")[0];
+    const guess = known
+      ? closestName(bare, known)
+      : duckdbGuess && !/^(duckdb_|pragma_|sqlite_|information_schema)/.test(duckdbGuess)
+        ? duckdbGuess
+        : undefined;
+    return [
+      schema ? `没有名为「${schema}」的数据库，找不到表「${name}」。` : `没有名为「${name}」的表。`,
+      guess ? `您是不是要用「${guess}」？` : "",
+      fullWidthHint(name),
+      known?.length ? `可用的表：${known.join("、")}` : ""
+    ].join("");
+  }
+
+  const quoteHint = (name: string): string =>
+    (sql ?? at?.line ?? "").includes(`"${name}"`)
+      ? `如果「${name}」是一个值而不是列名，请用英文单引号：'${name}'（双引号表示列名）。`
+      : "";
+  const candidates = (): string => {
+    const names = quotedAfter(text, "Candidate bindings:");
+    return names.length ? `相近的列：${names.join("、")}。` : "";
+  };
+  if ((m = /Referenced column "(.+?)" not found in FROM clause/.exec(text))) {
+    const name = m[1] ?? "";
+    const hint = fullWidthHint(name) || quoteHint(name);
+    return `没有名为「${name}」的列。${hint || candidates()}`;
+  }
+  if ((m = /(Table|Values list) "(.+?)" does not have a column named "(.+?)"/.exec(text))) {
+    const owner = m[1] === "Table" ? `表「${m[2]}」` : `VALUES 列表「${m[2]}」`;
+    return `${owner}没有名为「${m[3]}」的列。${candidates()}`;
+  }
+  if ((m = /Referenced table "(.+?)" not found/.exec(text))) {
+    const names = quotedAfter(text, "Candidate tables:");
+    return `「${m[1]}.…」中的「${m[1]}」不是 FROM 里的表名或别名。${names.length ? `可用的：${names.join("、")}。` : ""}`;
+  }
+  if ((m = /Ambiguous reference to column name "(.+?)"/.exec(text))) {
+    const names = quotedAfter(text, "(use:");
+    return `列名「${m[1]}」有歧义：不止一个表有这一列，请写明是哪个表的${names.length ? `，如 ${names.join(" 或 ")}` : ""}。`;
+  }
+  if (
+    (m = /column "(.+?)" must appear in the GROUP BY clause or must be part of an aggregate function/.exec(
+      text
+    ))
+  ) {
+    return `列「${m[1]}」既不在 GROUP BY 中，也不在聚合函数（sum、count 等）里：请把它加进 GROUP BY，或写成 any_value(${m[1]})。`;
+  }
+
+  if (
+    (m = /(Scalar |Table |Aggregate |Pragma |Macro )?Function with name "?([^"\s!]+)"? does not exist/.exec(
+      text
+    ))
+  ) {
+    const kind = m[1]?.trim() === "Table" ? "表函数" : "函数";
+    const guess = quotedAfter(text, "Did you mean")[0];
+    return `没有名为「${m[2]}」的${kind}。${guess ? `您是不是要用「${guess}」？` : ""}`;
+  }
+
+  if ((m = /syntax error at or near "(.*)"$/m.exec(text))) {
+    return [`SQL 语法错误：在「${m[1]}」附近。`, ...syntaxHints(at?.line, sql)].join("");
+  }
+  if (/syntax error at end of input/.test(text)) {
+    const hints = syntaxHints(undefined, sql);
+    return [`SQL 语法错误：语句没写完就结束了（末尾缺少内容，或括号、引号没有配对）。`, ...hints].join("");
+  }
+  if ((m = /unterminated quoted (string|identifier) at or near "(.*)"$/m.exec(text))) {
+    return `SQL 语法错误：引号没有配对，从「${m[2]}」开始缺少结束的引号。`;
+  }
+
+  if (
+    (m =
+      /Could not convert string '(.*?)' to ([\w ]+?)(?: when casting from source column "?(.+?)"?)?$/m.exec(
+        text
+      ))
+  ) {
+    const value = m[1] ?? "";
+    const type = typeName(m[2] ?? "");
+    return m[3]
+      ? `类型不符：列「${m[3]}」是文本，其中的「${value}」不能转换为 ${type}。文本列请和带引号的文本比较，如 ${m[3]} = '${value}'。`
+      : `类型不符：「${value}」不能转换为 ${type}。这里需要数值：数字不要加引号，\${…} 传入的也应是数值而不是文本。`;
+  }
+  if ((m = /invalid (date|timestamp) field format: "(.*?)"/.exec(text))) {
+    return `类型不符：「${m[2]}」不是日期。日期请写作 'YYYY-MM-DD'，例如 '2024-05-15'。`;
+  }
+  if ((m = /(date|timestamp) field value out of range: "(.*?)"/.exec(text))) {
+    return `「${m[2]}」不是存在的日期（月份或日期超出范围）。`;
+  }
+  if (
+    (m = /Cannot compare values of type (.+?) and type (.+?)(?: - an explicit cast is required|$)/m.exec(
+      text
+    ))
+  ) {
+    const dates = [m[1], m[2]].some((t) => /^(DATE|TIMESTAMP)/.test(t ?? ""));
+    return `类型不符：不能比较 ${typeName(m[1] ?? "")}和 ${typeName(m[2] ?? "")}。${
+      dates
+        ? "日期请写作带引号的 '2024-05-15' 或 DATE '2024-05-15'。"
+        : "请让两边类型一致，必要时用 CAST(x AS 类型)。"
+    }`;
+  }
+  if ((m = /Unimplemented type for cast \((.+?) -> (.+?)\)/.exec(text))) {
+    return `类型不符：不能把 ${typeName(m[1] ?? "")}转换为 ${typeName(m[2] ?? "")}。`;
+  }
+  if ((m = /No function matches the given name and argument types '(.+?)'/.exec(text))) {
+    const forms = [...text.matchAll(/^\t(\S.*?) -> /gm)].map((f) => f[1]).slice(0, 6);
+    return `函数参数类型不符：不能这样调用 ${m[1]}。${forms.length ? `可用的写法：${forms.join("、")}。` : ""}`;
+  }
+  if ((m = /Could not choose a best candidate function for the function call "(.+?)"/.exec(text))) {
+    return `类型不符：无法确定 ${m[1]} 按哪种类型计算，请用 CAST(x AS 类型) 写明类型。`;
+  }
+  if (/_setThrew is not defined/.test(text)) {
+    return "查询失败：此浏览器所用的 DuckDB 兼容版本（mvp）未能报告出错原因。请检查表名、列名、SQL 语法和值的类型，或在较新的浏览器中打开本页查看具体原因。";
+  }
+  return null;
+}
+
+/**
+ * Turns a DuckDB error into a readable Chinese message that names the mistake and how to fix it:
+ * an unknown table (with the closest name and the tables there are, when `context.tables` is given),
+ * an unknown column (with DuckDB's candidates), a syntax error (with the line and likely misspelt
+ * keywords), a value of the wrong type, an unknown function, a query that needs an extension. Where
+ * DuckDB gives a position, a second line quotes the line of the SQL. DuckDB's own text follows on the
+ * last line (`原始错误：…`); an error this does not know becomes `查询失败：` and DuckDB's text.
+ *
+ * @param error - what DuckDB threw (an `Error` or its message)
+ * @param context - what else is known (default {})
+ * @param context.sql - the SQL that failed, to quote the line DuckDB points at (default none: DuckDB's excerpt)
+ * @param context.tables - the tables that exist, listed when a table is unknown (default none: DuckDB's guess only)
+ * @returns the Chinese message
+ * @example
+ * ```ts
+ * const error = new Error('Catalog Error: Table with name instituions does not exist!\nDid you mean "institutions"?');
+ * describeDuckDBError(error, {tables: ["divisions", "institutions"]}).split("\n")[0]; // → "没有名为「instituions」的表。您是不是要用「institutions」？可用的表：divisions、institutions"
+ * describeDuckDBError(new Error("Parser Error: syntax error at end of input")).split("\n")[0]; // → "SQL 语法错误：语句没写完就结束了（末尾缺少内容，或括号、引号没有配对）。"
+ * describeDuckDBError(new Error("Out of Memory Error: failed to allocate")); // → "查询失败：Out of Memory Error: failed to allocate"
+ * ```
+ */
+export function describeDuckDBError(error: unknown, context: ErrorContext = {}): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const needs = (name?: string): string =>
+    `查询失败：此查询需要 DuckDB 扩展${name ? ` ${name}` : ""}，离线站点不加载任何扩展。原始错误：${text}`;
+  const extension =
+    /exists in the (\w+) extension/i.exec(text) ?? /requires? the (\w+) extension/i.exec(text);
+  if (extension) return needs(extension[1]);
+  const explained = explain(text, context);
+  if (explained !== null) {
+    const at = locate(text, context.sql);
+    return `${explained}${at ? `\n位置${at.where}` : ""}\n原始错误：${text}`;
+  }
+  if (/autoload|extension/i.test(text)) return needs(/extension "?(\w+)"?/i.exec(text)?.[1]);
   return `查询失败：${text}`;
 }
 
@@ -73,7 +382,21 @@ function candidateBundles(): duckdb.DuckDBBundles {
   return BUNDLES;
 }
 
-/** Starts DuckDB-WASM once per page; later calls share the same instance. */
+/**
+ * Starts DuckDB-WASM once per page; later calls share the same instance. It runs in a worker, from
+ * the site's own files (no CDN), with extension auto-install and auto-load off. Pages rarely need it:
+ * {@link openDatabase} calls it.
+ *
+ * @returns the DuckDB-WASM instance and which bundle runs (`"eh"` or `"mvp"`)
+ * @example
+ * ```ts
+ * // 仅浏览器
+ * const {db: wasm, bundle} = await startDuckDB();
+ * const conn = await wasm.connect();
+ * (await conn.query("SELECT 42 AS answer")).toArray();
+ * bundle; // "eh" in current browsers, "mvp" in older ones
+ * ```
+ */
 export function startDuckDB(): Promise<{db: duckdb.AsyncDuckDB; bundle: string}> {
   started ??= (async () => {
     const bundle = await duckdb.selectBundle(candidateBundles());
@@ -142,10 +465,82 @@ async function attach(
   await next;
 }
 
+/** Runs SQL text with its bound parameters and returns plain rows, throwing DuckDB's own error. */
+export type RunSql = (text: string, params: readonly SqlValue[]) => Promise<Row[]>;
+
+/** The query functions of a {@link FundwatchDatabase}. */
+export type SqlClient = Pick<FundwatchDatabase, "sql" | "query" | "tables">;
+
+const TABLES_SQL = sqlQuery`SELECT table_name FROM information_schema.tables WHERE table_catalog <> 'system' AND table_catalog <> 'temp' ORDER BY table_name`;
+
+/**
+ * The query functions of a {@link FundwatchDatabase} over `run`, as {@link openDatabase} makes them
+ * over DuckDB-WASM: a failed query throws a {@link QueryError} whose message says in Chinese what is
+ * wrong ({@link describeDuckDBError}); for an unknown table it lists the tables there are, read from
+ * `information_schema` only then. Tests use it over native DuckDB to go through the page's code path.
+ *
+ * @param run - runs SQL text with bound parameters and returns plain rows
+ * @returns `sql`, `query` and `tables`
+ * @example
+ * ```ts
+ * const client = sqlClient(async (text) => {
+ *   if (text.includes("information_schema")) return [{table_name: "divisions"}, {table_name: "institutions"}];
+ *   throw new Error("Catalog Error: Table with name instituions does not exist!");
+ * });
+ * const error = await client.sql`SELECT * FROM instituions`.catch((e: QueryError) => e);
+ * error.message.split("\n")[0]; // → "没有名为「instituions」的表。您是不是要用「institutions」？可用的表：divisions、institutions"
+ * ```
+ */
+export function sqlClient(run: RunSql): SqlClient {
+  async function query({text, params}: SqlQuery): Promise<Row[]> {
+    try {
+      return await run(text, params);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      let tables: string[] | undefined;
+      if (UNKNOWN_TABLE.test(message)) {
+        try {
+          tables = [...new Set((await run(TABLES_SQL.text, [])).map((row) => String(row.table_name)))];
+        } catch {
+          // Listing the tables is a courtesy: the message still names the unknown table.
+        }
+      }
+      throw new QueryError(
+        describeDuckDBError(error, {sql: text, ...(tables ? {tables} : {})}),
+        text,
+        params,
+        error
+      );
+    }
+  }
+  return {
+    sql: (strings, ...values) => query(sqlQuery(strings, ...values)),
+    query,
+    async tables() {
+      return (await query(TABLES_SQL)).map((row) => String(row.table_name));
+    }
+  };
+}
+
 /**
  * Opens DuckDB-WASM with the given database files attached read-only, each under its key as schema
  * name; the first becomes the default schema. Files are fetched whole (not range-read) so a reload
- * can never mix old and new bytes.
+ * can never mix old and new bytes. Values written as `${value}` in `db.sql` are bound parameters.
+ * A failed query throws a {@link QueryError} with a Chinese message naming the mistake (unknown table
+ * or column, syntax error, wrong type …), which the page shows in place of the cell.
+ *
+ * @param sources - schema name → database file: a Framework `FileAttachment` or a URL
+ * @returns the page's database: `sql` (for ```sql cells), `query`, `tables()`, `bundle`, `duckdb`
+ * @example
+ * ```ts
+ * // 仅浏览器
+ * // In a page: openDatabase({fundwatch: FileAttachment("data/fundwatch.duckdb")})
+ * const fw = await openDatabase({fundwatch: "/_file/data/fundwatch.duckdb"});
+ * const kind = "医院";
+ * const rows = await fw.sql`SELECT count(*) AS n FROM institutions WHERE kind = ${kind}`;
+ * rows[0]?.n; // a number, never a BigInt
+ * await fw.sql`SELECT * FROM instituions`; // throws QueryError: 没有名为「instituions」的表。您是不是要用「institutions」？…
+ * ```
  */
 export async function openDatabase(sources: Record<string, DatabaseSource>): Promise<FundwatchDatabase> {
   const [{db, bundle}, files] = await Promise.all([
@@ -165,31 +560,18 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
     if (i === 0) await conn.query(`USE ${ident(name).quoted}`);
   }
 
-  async function query({text, params}: SqlQuery): Promise<Row[]> {
+  const run: RunSql = async (text, params) => {
     let statement: Awaited<ReturnType<typeof conn.prepare>> | undefined;
     const start = performance.now();
     try {
       if (params.length === 0) return tableToRows(await conn.query(text));
       statement = await conn.prepare(text);
       return tableToRows(await statement.query(...params));
-    } catch (error) {
-      throw new QueryError(describeDuckDBError(error), text, params, error);
     } finally {
       await statement?.close();
       measureQuery(start, text, params);
     }
-  }
-
-  return {
-    sql: (strings, ...values) => query(sqlQuery(strings, ...values)),
-    query,
-    async tables() {
-      const rows = await query(
-        sqlQuery`SELECT table_name FROM information_schema.tables WHERE table_catalog <> 'system' AND table_catalog <> 'temp' ORDER BY table_name`
-      );
-      return rows.map((row) => String(row.table_name));
-    },
-    bundle,
-    duckdb: db
   };
+
+  return {...sqlClient(run), bundle, duckdb: db};
 }

@@ -34,7 +34,20 @@ export function toFen(value: number | bigint): bigint {
   return BigInt(value);
 }
 
-/** Picks the unit `"auto"` resolves to for an amount of fen. */
+/**
+ * Picks the unit `"auto"` resolves to for an amount of fen: 元 below 1万元, 万元 below 1亿元, else 亿元
+ * (by absolute value). Use it to put one unit on a column or an axis, chosen from its largest amount.
+ *
+ * @param fen - the amount, in whole fen (a fraction of a fen throws)
+ * @returns `"元"`, `"万元"` or `"亿元"`
+ * @example
+ * ```ts
+ * const [province] = await metricByDivision(db, "recovery_total", {level: "省"});
+ * autoMoneyUnit(province?.numerator ?? 0); // → "万元"
+ * autoMoneyUnit(999_999); // → "元"
+ * autoMoneyUnit(10_000_000_000); // → "亿元"
+ * ```
+ */
 export function autoMoneyUnit(fen: number | bigint): Exclude<MoneyUnit, "auto"> {
   const abs = toFen(fen) < 0n ? -toFen(fen) : toFen(fen);
   if (abs >= FEN_PER_UNIT["亿元"]) return "亿元";
@@ -43,8 +56,29 @@ export function autoMoneyUnit(fen: number | bigint): Exclude<MoneyUnit, "auto"> 
 }
 
 /**
- * Formats an amount of fen, e.g. `formatMoney(3851322)` → `"3.85万元"`,
- * `formatMoney(3851322, {unit: "元"})` → `"38,513.22元"`. Null and undefined give `"—"`.
+ * Formats an amount of fen in 元, 万元 or 亿元, with thousands separators, e.g. `formatMoney(3851322)` →
+ * `"3.85万元"`, `formatMoney(3851322, {unit: "元"})` → `"38,513.22元"`. Rounds half away from zero,
+ * exactly (BigInt arithmetic). Null and undefined give `"—"`.
+ *
+ * @param fen - the amount, in whole fen (a fraction of a fen throws: a float was summed upstream)
+ * @param options - unit, decimals and suffix (default {})
+ * @param options.unit - `"元"`, `"万元"`, `"亿元"`, or `"auto"` to pick by size as {@link autoMoneyUnit} does (default "auto")
+ * @param options.digits - decimal places, 0–6 (default 2)
+ * @param options.suffix - append the unit after the number (default true)
+ * @returns the amount as text, or `"—"`
+ * @example
+ * ```ts
+ * const [province] = await metricByDivision(db, "recovery_total", {level: "省"});
+ * formatMoney(province?.numerator); // → "1,699.40万元"
+ * formatMoney(province?.numerator, {unit: "元"}); // → "16,993,977.82元"
+ * formatMoney(province?.numerator, {unit: "亿元", digits: 4}); // → "0.1699亿元"
+ * formatMoney(null); // → "—"
+ * ```
+ * @example
+ * ```ts
+ * // A table column in 万元 without the unit (the unit goes in the header), whole numbers only.
+ * formatMoney(656855947, {unit: "万元", digits: 0, suffix: false}); // → "657"
+ * ```
  */
 export function formatMoney(
   fen: number | bigint | null | undefined,
@@ -61,7 +95,18 @@ export function formatMoney(
   return suffix ? `${text}${resolved}` : text;
 }
 
-/** Fen to yuan as a number, for chart scales only (never for sums). */
+/**
+ * Fen to yuan as a number, for chart scales only (never for sums: add fen, then convert).
+ *
+ * @param fen - the amount, in whole fen (a fraction of a fen throws)
+ * @returns the amount in yuan, a float
+ * @example
+ * ```ts
+ * const rows = await metricByDivision(db, "recovery_total", {level: "市"});
+ * rows.map((r) => fenToYuan(r.numerator))[0]; // → 6568559.47
+ * fenToYuan(3851322); // → 38513.22
+ * ```
+ */
 export function fenToYuan(fen: number | bigint): number {
   return Number(toFen(fen)) / 100;
 }

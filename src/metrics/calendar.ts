@@ -55,6 +55,19 @@ function range(from: string, to: string): string[] {
 const holidays = new Set(Object.values(HOLIDAYS).flat());
 const adjusted = new Set(Object.values(ADJUSTED_WORKDAYS).flat());
 
+/**
+ * Whether a day is a working day in mainland China: Monday to Friday, minus public holidays, plus the
+ * weekend days made working days (调休). Throws for a year not in the holiday table (2024–2025).
+ *
+ * @param day - the day, YYYY-MM-DD
+ * @returns true on a working day
+ * @example
+ * ```ts
+ * isWorkingDay("2024-09-27"); // → true
+ * isWorkingDay("2024-10-01"); // → false
+ * isWorkingDay("2024-09-29"); // → true
+ * ```
+ */
 export function isWorkingDay(day: string): boolean {
   const year = Number(day.slice(0, 4));
   if (!CALENDAR_YEARS.includes(year)) {
@@ -67,7 +80,19 @@ export function isWorkingDay(day: string): boolean {
   return weekday !== 0 && weekday !== 6 && !holidays.has(day);
 }
 
-/** Working days d with `from` < d ≤ `to` (0 when `to` ≤ `from`). */
+/**
+ * Working days d with `from` < d ≤ `to` (0 when `to` ≤ `from`): how many working days after a
+ * decision a case was reported, for big-case timeliness.
+ *
+ * @param from - the first day, not counted, YYYY-MM-DD
+ * @param to - the last day, counted, YYYY-MM-DD
+ * @returns the number of working days
+ * @example
+ * ```ts
+ * workingDaysBetween("2024-09-27", "2024-10-08"); // → 3
+ * workingDaysBetween("2024-09-27", "2024-09-27"); // → 0
+ * ```
+ */
 export function workingDaysBetween(from: string, to: string): number {
   let n = 0;
   for (let t = Date.parse(`${from}T00:00:00Z`) + DAY_MS; t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {

@@ -27,10 +27,26 @@ export interface Campaign {
 /**
  * The rules that apply to records of no campaign (an inspection with no 行动编号): those of the 2024
  * national campaign — 5% re-review, cases of 50,000 yuan and more reported within 2 working days.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_RULES; // → {rereviewTarget: 5, bigCaseFen: 5000000, bigCaseDays: 2}
+ * formatMoney(DEFAULT_RULES.bigCaseFen); // → "5.00万元"
+ * ```
  */
 export const DEFAULT_RULES = {rereviewTarget: 5, bigCaseFen: 5_000_000, bigCaseDays: 2} as const;
 
-/** The query reading every campaign, dates as `YYYY-MM-DD` text. */
+/**
+ * The query reading every campaign (the `campaigns` table, 专项行动), dates as `YYYY-MM-DD` text,
+ * ordered by start date. {@link loadCampaigns} runs it.
+ *
+ * @returns the query (no parameters)
+ * @example
+ * ```ts
+ * const [row] = await db.query(campaignsSql());
+ * [row?.id, row?.start_date, row?.coverage_target_1]; // → ["ZX2024", "2024-05-15", 80]
+ * ```
+ */
 export function campaignsSql(): SqlQuery {
   return sqlQuery`SELECT id, name, strftime(start_date, '%Y-%m-%d') AS start_date, strftime(end_date, '%Y-%m-%d') AS end_date,
   strftime(mobilize_by, '%Y-%m-%d') AS mobilize_by, strftime(self_inspect_by, '%Y-%m-%d') AS self_inspect_by,
@@ -41,7 +57,19 @@ export function campaignsSql(): SqlQuery {
 FROM campaigns ORDER BY start_date, id`;
 }
 
-/** Reads the campaigns from a database (anything with `query(SqlQuery)`). */
+/**
+ * Reads the campaigns from a database (anything with `query(SqlQuery)`), ordered by start date.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @returns every campaign, percentages 0–100 and money in fen
+ * @example
+ * ```ts
+ * const [campaign] = await loadCampaigns(db);
+ * campaign?.name; // → "2024年打击欺诈骗保专项整治行动"
+ * [campaign?.start_date, campaign?.end_date]; // → ["2024-05-15", "2024-11-30"]
+ * [campaign?.coverage_target_1, campaign?.coverage_deadline_1]; // → [80, "2024-08-31"]
+ * ```
+ */
 export async function loadCampaigns(db: QueryDb): Promise<Campaign[]> {
   return (await db.query(campaignsSql())).map(toCampaign);
 }
@@ -70,6 +98,18 @@ export function toCampaign(r: Record<string, unknown>): Campaign {
 /**
  * The campaign a page reports on: the one with `id`, else the one running at `asOf`, else the
  * latest to have started by then, else the first. Throws in Chinese when there is none.
+ *
+ * @param campaigns - the campaigns, as {@link loadCampaigns} reads them
+ * @param options - how to choose (default {}: the first campaign)
+ * @param options.id - this campaign's 行动编号; an unknown id throws (default none)
+ * @param options.asOf - the day (YYYY-MM-DD) whose running campaign to take (default none: the first)
+ * @returns the campaign
+ * @example
+ * ```ts
+ * const campaigns = await loadCampaigns(db);
+ * pickCampaign(campaigns, {asOf: "2024-09-27"}).id; // → "ZX2024"
+ * pickCampaign(campaigns, {id: "ZX2024"}).coverage_deadline_2; // → "2024-10-31"
+ * ```
  */
 export function pickCampaign(
   campaigns: readonly Campaign[],
@@ -108,7 +148,23 @@ export interface CoverageTarget {
   expected: number;
 }
 
-/** The coverage target in force at `asOf` (YYYY-MM-DD) and the coverage the schedule expects by then. */
+/**
+ * The coverage target in force at `asOf` (YYYY-MM-DD) and the coverage the schedule expects by then:
+ * a straight line from 0 at the start to each deadline's target (时间过半、任务过半), never below a
+ * target already due. Percentages 0–100.
+ *
+ * @param campaign - the campaign (see {@link pickCampaign})
+ * @param asOf - the day, YYYY-MM-DD (usually the data's as-of date)
+ * @returns the next target and deadline, the target already due, and the expected coverage
+ * @example
+ * ```ts
+ * const campaign = pickCampaign(await loadCampaigns(db), {id: "ZX2024"});
+ * const {target, deadline, due, expected} = coverageTargetAt(campaign, "2024-09-27");
+ * [target, deadline, due]; // → [100, "2024-10-31", {target: 80, deadline: "2024-08-31"}]
+ * expected.toFixed(1); // → "88.9"
+ * coverageTargetAt(campaign, "2024-05-15").expected; // → 0
+ * ```
+ */
 export function coverageTargetAt(campaign: Campaign, asOf: string): CoverageTarget {
   const points = [
     {day: dayNumber(campaign.start_date), target: 0},
@@ -144,7 +200,20 @@ export interface Phase {
 const addDays = (iso: string, n: number): string =>
   new Date((dayNumber(iso) + n) * DAY_MS).toISOString().slice(0, 10);
 
-/** The campaign's phases; a phase whose deadline is not given is left out. */
+/**
+ * The campaign's phases (动员部署 → 自查自纠 → 集中整治 → 全面总结), each from the day after the
+ * previous one ends to its deadline; a phase whose deadline is not given is left out.
+ *
+ * @param campaign - the campaign (see {@link pickCampaign})
+ * @returns the phases in order, with their first and last days
+ * @example
+ * ```ts
+ * const campaign = pickCampaign(await loadCampaigns(db));
+ * const phases = campaignPhases(campaign);
+ * phases.map((p) => p.name); // → ["动员部署", "自查自纠", "集中整治", "全面总结"]
+ * phases[2]; // → {name: "集中整治", start: "2024-07-01", end: "2024-10-31"}
+ * ```
+ */
 export function campaignPhases(campaign: Campaign): Phase[] {
   const ends: [Phase["name"], string | null][] = [
     ["动员部署", campaign.mobilize_by],
@@ -162,14 +231,35 @@ export function campaignPhases(campaign: Campaign): Phase[] {
   return phases;
 }
 
-/** The phase running at `asOf`, or null outside the campaign. */
+/**
+ * The phase running at `asOf`, or null outside the campaign.
+ *
+ * @param campaign - the campaign (see {@link pickCampaign})
+ * @param asOf - the day, YYYY-MM-DD
+ * @returns the phase, or null before the start or after the end
+ * @example
+ * ```ts
+ * const campaign = pickCampaign(await loadCampaigns(db));
+ * phaseAt(campaign, "2024-09-27")?.name; // → "集中整治"
+ * phaseAt(campaign, "2024-12-01"); // → null
+ * ```
+ */
 export function phaseAt(campaign: Campaign, asOf: string): Phase | null {
   return campaignPhases(campaign).find((p) => p.start <= asOf && asOf <= p.end) ?? null;
 }
 
 /**
- * The Friday cut-offs of weekly reporting from the campaign's start up to `asOf` (inclusive): the
- * figures of week N are everything up to and including its Friday.
+ * The Friday cut-offs of weekly reporting from `from` up to `to` (both inclusive): the figures of
+ * week N are everything up to and including its Friday.
+ *
+ * @param from - the first day, YYYY-MM-DD (usually the campaign's start)
+ * @param to - the last day, YYYY-MM-DD (usually the as-of date)
+ * @returns the Fridays, YYYY-MM-DD, in order (none when there is no Friday in between)
+ * @example
+ * ```ts
+ * fridaysBetween("2024-09-01", "2024-09-27"); // → ["2024-09-06", "2024-09-13", "2024-09-20", "2024-09-27"]
+ * fridaysBetween("2024-05-15", "2024-09-27").length; // → 20
+ * ```
  */
 export function fridaysBetween(from: string, to: string): string[] {
   const fridays: string[] = [];
@@ -180,7 +270,17 @@ export function fridaysBetween(from: string, to: string): string[] {
   return fridays;
 }
 
-/** The Friday cut-off a day's records count towards: the day itself if a Friday, else the next Friday. */
+/**
+ * The Friday cut-off a day's records count towards: the day itself if a Friday, else the next Friday.
+ *
+ * @param day - the day, YYYY-MM-DD
+ * @returns its Friday, YYYY-MM-DD
+ * @example
+ * ```ts
+ * fridayOf("2024-09-27"); // → "2024-09-27"
+ * fridayOf("2024-09-28"); // → "2024-10-04"
+ * ```
+ */
 export function fridayOf(day: string): string {
   const t = dayNumber(day);
   return new Date((t + ((((1 - t) % 7) + 7) % 7)) * DAY_MS).toISOString().slice(0, 10);

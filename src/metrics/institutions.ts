@@ -28,7 +28,19 @@ export interface InstitutionFindings {
   last_inspected: string;
 }
 
-/** The SQL of {@link institutionsWithFindings}: most involved first (ties by code). */
+/**
+ * The SQL of {@link institutionsWithFindings}: most involved first (ties by code). Throws unless
+ * `limit` is a positive integer.
+ *
+ * @param filter - which records count (default {}: all)
+ * @param limit - how many institutions (default 50)
+ * @returns the query, with its bound parameters
+ * @example
+ * ```ts
+ * const rows = await db.query(institutionsWithFindingsSql({within: "640500"}, 3));
+ * rows.map((r) => r.name); // → ["中宁安康大药房14号", "海原福康卫生院82号", "海原济民诊所101号"]
+ * ```
+ */
 export function institutionsWithFindingsSql(filter: MetricFilter = {}, limit = 50): SqlQuery {
   checkLimit(limit, "机构数");
   return sqlQuery`${recoverySql(filter)},
@@ -51,7 +63,23 @@ ORDER BY amount_involved DESC, i.code
 LIMIT CAST(${limit} AS INTEGER)`;
 }
 
-/** The `limit` institutions with the largest amount involved in their findings, from a database. */
+/**
+ * The `limit` institutions with the largest amount involved in their findings, from a database: each
+ * with its county, kind, level, ownership, number of findings, amount involved, amount recovered
+ * (追回 + 拒付 + 扣回), the categories found and the last inspection that found a problem.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @param options - which records and how many (default {})
+ * @param options.filter - which records count (default {}: all)
+ * @param options.limit - how many institutions, a positive integer (default 50)
+ * @returns the institutions, most involved first (ties by code); money in fen
+ * @example
+ * ```ts
+ * const [first] = await institutionsWithFindings(db, {filter: {within: "640104"}, limit: 30});
+ * [first?.name, first?.kind, first?.findings, formatMoney(first?.amount_involved)]; // → ["兴庆同心卫生院52号", "基层医疗机构", 6, "15.66万元"]
+ * first?.categories; // → "串换药品、低指征收住、分解住院、超标准收费、过度诊疗、重复收费"
+ * ```
+ */
 export async function institutionsWithFindings(
   db: QueryDb,
   {filter = {}, limit = 50}: {filter?: MetricFilter; limit?: number} = {}
@@ -72,7 +100,22 @@ export async function institutionsWithFindings(
   }));
 }
 
-/** The JS reference of {@link institutionsWithFindings}. */
+/**
+ * The JS reference of {@link institutionsWithFindings}, written without reference to the SQL: the
+ * same institutions, from plain data.
+ *
+ * @param data - the loader's tables as plain objects (institutions with name, level and ownership)
+ * @param options - which records and how many (default {})
+ * @param options.filter - which records count (default {}: all)
+ * @param options.limit - how many institutions, a positive integer (default 50)
+ * @returns the institutions, most involved first (ties by code)
+ * @example
+ * ```ts
+ * const rows = institutionsWithFindingsReference(data, {limit: 3});
+ * rows.map((r) => r.name); // → ["兴庆同心卫生院52号", "金凤安康诊所33号", "永宁济民大药房10号"]
+ * await institutionsWithFindings(db, {limit: 3}); // → rows
+ * ```
+ */
 export function institutionsWithFindingsReference(
   data: RecoveryData,
   {filter = {}, limit = 50}: {filter?: MetricFilter; limit?: number} = {}

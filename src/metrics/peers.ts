@@ -14,7 +14,19 @@ export interface PeerComparison {
   peers: number;
 }
 
-/** The median of finite values: the middle one, or the mean of the middle two; null when empty. */
+/**
+ * The median of finite values: the middle one, or the mean of the middle two; null when empty.
+ * Values that are not finite (NaN, ±Infinity) are left out.
+ *
+ * @param values - the values, in any order
+ * @returns the median, or null
+ * @example
+ * ```ts
+ * median([3, 1, 2]); // → 2
+ * median([4, 1, 3, 2]); // → 2.5
+ * median([]); // → null
+ * ```
+ */
 export function median(values: readonly number[]): number | null {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
   const n = sorted.length;
@@ -23,6 +35,23 @@ export function median(values: readonly number[]): number | null {
   return n % 2 ? (sorted[mid] ?? null) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
+/**
+ * 与全省比较: one division's value of a metric against its peers (the rows, usually every division of
+ * one level from {@link metricByDivision}): the peers' median and the division's position by the
+ * metric's direction (1 = best; ties share a position). Peers without a value are left out.
+ *
+ * @param rows - the peers' values, including the division's own row
+ * @param code - the division's code
+ * @param direction - which way is better, usually the metric's `direction` (default "higher")
+ * @returns the division's value, the peers' median, its position and how many peers have a value
+ * @example
+ * ```ts
+ * const counties = await metricByDivision(db, "coverage", {level: "县"});
+ * comparePeers(counties, "640104", "higher"); // → {value: 0.5783582089552238, median: 0.811377245508982, position: 22, peers: 24}
+ * const {position, peers} = comparePeers(await metricByDivision(db, "coverage", {level: "市"}), "640100");
+ * `第 ${position}/${peers} 位`; // → "第 4/5 位"
+ * ```
+ */
 export function comparePeers(
   rows: readonly MetricRow[],
   code: string,

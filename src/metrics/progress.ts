@@ -46,7 +46,23 @@ function fridaysOf(from: string, to: string): string[] {
   return fridaysBetween(from, to);
 }
 
-/** The SQL of {@link weeklyProgress}; null when there is no Friday between `from` and `to`. */
+/**
+ * The SQL of {@link weeklyProgress}: one row per division and Friday (code, week_ending, inspected,
+ * institutions, recovered); null when there is no Friday between `from` and `to`.
+ *
+ * @param options - which divisions, records and weeks
+ * @param options.level - the level of the rows: `"省"`, `"市"` or `"县"` (default "县")
+ * @param options.filter - which records count (default {}: all)
+ * @param options.from - first day of the weeks, YYYY-MM-DD (usually the campaign's start)
+ * @param options.to - last day, YYYY-MM-DD (usually the as-of date)
+ * @returns the query, or null
+ * @example
+ * ```ts
+ * const query = weeklyProgressSql({level: "省", from: "2024-09-21", to: "2024-09-27"});
+ * const rows = query === null ? [] : await db.query(query); // → [{code: "640000", week_ending: "2024-09-27", inspected: 3567, institutions: 4655, recovered: 1699397782}]
+ * weeklyProgressSql({from: "2024-09-28", to: "2024-10-03"}); // → null
+ * ```
+ */
 export function weeklyProgressSql({level = "县", filter = {}, from, to}: ProgressOptions): SqlQuery | null {
   const fridays = fridaysOf(from, to);
   const first = fridays[0];
@@ -114,14 +130,52 @@ function toProgressRow(r: {
   };
 }
 
-/** Weekly cumulative progress per division, from the database (the page's `db`). */
+/**
+ * Weekly cumulative progress per division, from the database (the page's `db`): by each Friday from
+ * `from` to `to`, the institutions inspected on site (distinct, from their first on-site inspection),
+ * the designated institutions, coverage, and funds recovered (追回 + 拒付 + 扣回, by decision date).
+ * Ordered by division, then Friday.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @param options - which divisions, records and weeks
+ * @param options.level - the level of the rows: `"省"`, `"市"` or `"县"` (default "县")
+ * @param options.filter - which records count (default {}: all)
+ * @param options.from - first day of the weeks, YYYY-MM-DD (usually the campaign's start)
+ * @param options.to - last day, YYYY-MM-DD (usually the as-of date: the last week is the last Friday on or before it)
+ * @returns one row per division and Friday; none when there is no Friday in between
+ * @example
+ * ```ts
+ * const rows = await weeklyProgress(db, {level: "市", from: "2024-05-15", to: "2024-09-27"});
+ * rows.length; // → 100
+ * rows[19]; // → {code: "640100", week_ending: "2024-09-27", inspected: 1511, institutions: 1983, coverage: 0.761976802824004, recovered: 656855947}
+ * const hospitals = await weeklyProgress(db, {level: "省", filter: {institutionKinds: ["医院"]}, from: "2024-09-21", to: "2024-09-27"});
+ * hospitals.map((r) => [r.inspected, r.institutions]); // → [[412, 545]]
+ * ```
+ */
 export async function weeklyProgress(db: QueryDb, options: ProgressOptions): Promise<ProgressRow[]> {
   const query = weeklyProgressSql(options);
   if (query === null) return [];
   return (await db.query(query)).map((r) => toProgressRow(r as Parameters<typeof toProgressRow>[0]));
 }
 
-/** The JS reference of {@link weeklyProgress}, written without reference to the SQL. */
+/**
+ * The JS reference of {@link weeklyProgress}, written without reference to the SQL: the same rows,
+ * from plain data.
+ *
+ * @param data - the loader's tables as plain objects
+ * @param options - which divisions, records and weeks
+ * @param options.level - the level of the rows: `"省"`, `"市"` or `"县"` (default "县")
+ * @param options.filter - which records count (default {}: all)
+ * @param options.from - first day of the weeks, YYYY-MM-DD
+ * @param options.to - last day, YYYY-MM-DD
+ * @returns one row per division and Friday, ordered by division, then Friday
+ * @example
+ * ```ts
+ * const rows = weeklyProgressReference(data, {level: "省", from: "2024-09-21", to: "2024-09-27"});
+ * rows.map((r) => formatPercent(r.coverage)); // → ["76.6%"]
+ * await weeklyProgress(db, {level: "省", from: "2024-09-21", to: "2024-09-27"}); // → rows
+ * ```
+ */
 export function weeklyProgressReference(
   data: MetricData,
   {level = "县", filter = {}, from, to}: ProgressOptions

@@ -31,6 +31,7 @@ import {
   type CoverageTarget
 } from "./campaign.js";
 import {metricByDivision, metricById} from "./index.js";
+import {checkLevel} from "./scope.js";
 import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
 
 /** A metric in the ranking, its weight (default 1) and, for a metric with no direction, which way is better. */
@@ -43,6 +44,11 @@ export interface RankingMetric {
 /**
  * The default ranking: coverage counts double (it is the campaign's headline target); problem-discovery
  * rate, recovery ratio, re-review ratio and big-case timeliness once each.
+ *
+ * @example
+ * ```ts
+ * DEFAULT_RANKING.map((m) => `${metricById(m.id).name}×${m.weight}`); // → ["检查覆盖率×2", "问题发现率×1", "追回率×1", "单据复审比例×1", "大案及时上报率×1"]
+ * ```
  */
 export const DEFAULT_RANKING: readonly RankingMetric[] = [
   {id: "coverage", weight: 2},
@@ -52,9 +58,25 @@ export const DEFAULT_RANKING: readonly RankingMetric[] = [
   {id: "big_case_timeliness", weight: 1}
 ];
 
-/** Share of the total weight a division needs values for to get a score. */
+/**
+ * Share of the total weight a division needs values for to get a score; with less it is listed
+ * last, unranked (数据不足).
+ *
+ * @example
+ * ```ts
+ * MIN_WEIGHT_SHARE; // → 0.5
+ * ```
+ */
 export const MIN_WEIGHT_SHARE = 0.5;
-/** Percentile at or below which a metric is in the bottom quartile. */
+/**
+ * Percentile at or below which a metric is in the bottom quartile of its peers (and so a reason a
+ * division ranks low).
+ *
+ * @example
+ * ```ts
+ * BOTTOM_QUARTILE; // → 0.25
+ * ```
+ */
 export const BOTTOM_QUARTILE = 0.25;
 const EPSILON = 1e-9;
 
@@ -142,7 +164,23 @@ function coverageReason(coverage: RankingInput["coverage"], code: string): strin
   return [];
 }
 
-/** The ranking, from metric values already computed: a pure function (see the module comment). */
+/**
+ * The ranking, from metric values already computed: a pure function (see the module comment for the
+ * method). {@link rankDivisions} computes the values and targets from the database and calls it.
+ *
+ * @param input - the peers, the metrics with weights and directions, each metric's values by
+ *   division code, and optionally the targets and the coverage schedule
+ * @returns one row per division: ranked ones by rank (ties in pinyin order), then the unscored
+ * @example
+ * ```ts
+ * const rows = rankFromValues({
+ *   divisions: [{code: "640104", name: "兴庆区"}, {code: "640105", name: "西夏区"}, {code: "640106", name: "金凤区"}],
+ *   metrics: [{metric: metricById("coverage"), weight: 1, direction: "higher"}],
+ *   values: new Map([["coverage", new Map([["640104", 0.578], ["640105", 0.858], ["640106", 0.866]])]])
+ * });
+ * rows.map((r) => [r.name, r.score, r.rank, r.lagging]); // → [["金凤区", 100, 1, false], ["西夏区", 50, 2, false], ["兴庆区", 0, 3, true]]
+ * ```
+ */
 export function rankFromValues(input: RankingInput): RankingRow[] {
   for (const m of input.metrics)
     if (!(m.weight >= 0) || !Number.isFinite(m.weight))
@@ -313,9 +351,33 @@ export function rankingTargets(
   };
 }
 
-/** The lagging-district ranking from the database (the page's `db`), with reasons and target flags. */
+/**
+ * The lagging-district ranking from the database (the page's `db`), with reasons and target flags:
+ * each division's score (0–100) over the metrics' direction-aware percentiles among its peers, its
+ * rank, whether it is in the bottom quartile (`lagging`) or behind the campaign's coverage schedule
+ * (`behindTarget`), and why, in Chinese.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @param options - which metrics, divisions, records, date and campaign (default {})
+ * @param options.metrics - metric ids or `{id, weight, direction}`; a metric with no direction needs one (default {@link DEFAULT_RANKING})
+ * @param options.level - the level ranked: `"省"`, `"市"` or `"县"` (default "县")
+ * @param options.within - only the divisions under this one, e.g. a city's counties (default all)
+ * @param options.filter - which records count (default {}: all)
+ * @param options.asOf - the day the targets are read at, YYYY-MM-DD (default the data's as-of date, `meta.as_of`)
+ * @param options.campaign - the campaign whose targets apply (default the filter's campaign, else the one running at `asOf`)
+ * @returns the rows (ranked ones by rank, then the unscored), the as-of date, the campaign, its coverage target and the metrics used
+ * @example
+ * ```ts
+ * const ranking = await rankDivisions(db, {level: "市"});
+ * ranking.rows.map((r) => `${r.rank} ${r.name} ${r.score?.toFixed(1)}`); // → ["1 吴忠市 70.8", "2 石嘴山市 54.2", "3 中卫市 50.0", "4 固原市 45.8", "5 银川市 29.2"]
+ * ranking.rows[4]?.reasons[0]; // → "检查覆盖率 76.2%，未达已到期目标 80%（2024年8月31日）"
+ * const counties = await rankDivisions(db, {metrics: [{id: "coverage", weight: 3}, "recovery_ratio"], within: "640100"});
+ * counties.rows.filter((r) => r.lagging).map((r) => `${r.rank} ${r.name}`); // → ["7 兴庆区", "7 永宁县"]
+ * ```
+ */
 export async function rankDivisions(db: QueryDb, options: RankingOptions = {}): Promise<Ranking> {
   const {level = "县", filter = {}, within} = options;
+  checkLevel(level);
   const chosen = (options.metrics ?? DEFAULT_RANKING).map((m) => (typeof m === "string" ? {id: m} : m));
   if (chosen.length === 0) throw new RangeError("排名至少需要一个指标");
   const metrics = chosen.map((m) => {

@@ -14,12 +14,30 @@ import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {NOT_ON_SITE} from "./parts.js";
 import type {MetricData} from "./types.js";
 
-/** The largest difference in fen that a report in 万元 rounded to 0.01 can show: 50 元. */
+/**
+ * The largest difference in fen that a report in 万元 rounded to 0.01 can show: 50 元. A money figure
+ * off by no more than this is 尾差, not 不一致.
+ *
+ * @example
+ * ```ts
+ * ROUNDING_FEN; // → 5000
+ * formatMoney(ROUNDING_FEN); // → "50.00元"
+ * ```
+ */
 export const ROUNDING_FEN = 5_000;
 
 export type ReconcileStatus = "一致" | "尾差" | "不一致";
 
-/** The figures compared, with their Chinese names. */
+/**
+ * The figures a weekly report is reconciled on, with their Chinese names (the keys of a
+ * {@link ReconcileRow}'s `reported`, `recorded` and `figures`).
+ *
+ * @example
+ * ```ts
+ * Object.keys(RECONCILED_FIGURES); // → ["inspected", "problems", "recovered", "fined"]
+ * RECONCILED_FIGURES.recovered; // → "累计追回金额"
+ * ```
+ */
 export const RECONCILED_FIGURES = {
   inspected: "累计检查机构数",
   problems: "累计发现问题机构数",
@@ -56,7 +74,18 @@ export interface ReconcileData extends MetricData {
   }[];
 }
 
-/** The SQL of {@link reconcileWeekly}: one row per weekly report, ordered by division and Friday. */
+/**
+ * The SQL of {@link reconcileWeekly}: one row per weekly report, ordered by division and Friday, with
+ * the reported and the recorded figures (`reported_inspected`, `recorded_inspected`, …; money in fen).
+ *
+ * @returns the query (no parameters)
+ * @example
+ * ```ts
+ * const rows = await db.query(reconcileSql());
+ * rows.length; // → 480
+ * rows.filter((r) => r.reported_inspected !== r.recorded_inspected).length; // → 27
+ * ```
+ */
 export function reconcileSql(): SqlQuery {
   return sqlQuery`WITH
 counties AS (
@@ -136,7 +165,22 @@ function toReconcileRow(
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/** Every weekly report reconciled against the case records, from the database (the page's `db`). */
+/**
+ * Every weekly report reconciled against the case records, from the database (the page's `db`):
+ * counts from the start of the report's campaign to its Friday must match exactly; money may differ
+ * by {@link ROUNDING_FEN} (尾差). A city's report covers its counties.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @returns one row per weekly report, ordered by division and Friday
+ * @example
+ * ```ts
+ * const rows = await reconcileWeekly(db);
+ * rows.length; // → 480
+ * rows.filter((r) => r.status === "不一致").length; // → 27
+ * const last = rows.find((r) => r.code === "640221" && r.week_ending === "2024-09-27");
+ * [last?.reported.inspected, last?.recorded.inspected, last?.status]; // → [127, 123, "不一致"]
+ * ```
+ */
 export async function reconcileWeekly(db: QueryDb): Promise<ReconcileRow[]> {
   return (await db.query(reconcileSql())).map((r) =>
     toReconcileRow(
@@ -159,7 +203,19 @@ export async function reconcileWeekly(db: QueryDb): Promise<ReconcileRow[]> {
   );
 }
 
-/** The JS reference of {@link reconcileWeekly}, written without reference to the SQL. */
+/**
+ * The JS reference of {@link reconcileWeekly}, written without reference to the SQL: the same rows,
+ * from plain data (including the `weekly_reports` table).
+ *
+ * @param data - the loader's tables as plain objects, with the weekly reports
+ * @returns one row per weekly report, ordered by division and Friday
+ * @example
+ * ```ts
+ * const rows = reconcileReference(data);
+ * rows.filter((r) => r.status !== "一致").map((r) => r.code).filter((c, i, all) => all.indexOf(c) === i); // → ["640221", "640324"]
+ * await reconcileWeekly(db); // → rows
+ * ```
+ */
 export function reconcileReference(data: ReconcileData): ReconcileRow[] {
   const parent = new Map(data.divisions.map((d) => [d.code, d.parent_code]));
   const within = (county: string, code: string): boolean => {

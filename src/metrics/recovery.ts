@@ -8,7 +8,16 @@ import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {scopeData, scopeSql} from "./scope.js";
 import type {MetricData, MetricFilter} from "./types.js";
 
-/** What the recovery total can be broken down by. */
+/**
+ * What the recovery total can be broken down by ({@link recoveryBreakdown}), with the Chinese names
+ * of the dimensions.
+ *
+ * @example
+ * ```ts
+ * Object.keys(RECOVERY_DIMENSIONS); // → ["action", "category", "institution_kind", "institution_level", "ownership", "month"]
+ * RECOVERY_DIMENSIONS.category; // → "违规类型"
+ * ```
+ */
 export const RECOVERY_DIMENSIONS = {
   action: "处理方式",
   category: "违规类型",
@@ -19,7 +28,17 @@ export const RECOVERY_DIMENSIONS = {
 } as const;
 export type RecoveryDimension = keyof typeof RECOVERY_DIMENSIONS;
 
-/** Shown for recovery decided on a whole inspection rather than on one finding: it has no category. */
+/**
+ * Shown for recovery decided on a whole inspection rather than on one finding: it has no category.
+ * The key of such recovery in {@link recoveryBreakdown} by category, and the category of such a case
+ * in {@link largestCases}.
+ *
+ * @example
+ * ```ts
+ * NO_CATEGORY; // → "未对应具体问题"
+ * (await recoveryBreakdown(db, "category")).some((r) => r.key === NO_CATEGORY); // → false
+ * ```
+ */
 export const NO_CATEGORY = "未对应具体问题";
 
 export interface RecoveryShare {
@@ -89,7 +108,19 @@ r AS (
 )`;
 }
 
-/** The SQL of {@link recoveryBreakdown}: one row per key with any recovery, ordered by key. */
+/**
+ * The SQL of {@link recoveryBreakdown}: one row per key with any recovery (key, amount in fen,
+ * dispositions), ordered by key. Throws for a dimension not in {@link RECOVERY_DIMENSIONS}.
+ *
+ * @param by - the dimension: `"action"`, `"category"`, `"institution_kind"`, `"institution_level"`, `"ownership"` or `"month"`
+ * @param filter - which records count (default {}: all)
+ * @returns the query, with its bound parameters
+ * @example
+ * ```ts
+ * const query = recoveryBreakdownSql("month", {within: "640500"});
+ * (await db.query(query)).map((r) => r.key); // → ["2024-05", "2024-06", "2024-07", "2024-08", "2024-09"]
+ * ```
+ */
 export function recoveryBreakdownSql(by: RecoveryDimension, filter: MetricFilter = {}): SqlQuery {
   checkDimension(by);
   return sqlQuery`${recoverySql(filter)}
@@ -98,7 +129,22 @@ SELECT ${KEY_SQL[by]} AS key,
 FROM r GROUP BY 1 ORDER BY 1`;
 }
 
-/** The recovery total by `by`, from a database (e.g. the page's db). */
+/**
+ * The recovery total (追回 + 拒付 + 扣回, the `recovery_total` metric) by `by`, from a database (e.g.
+ * the page's db): the amount and the number of dispositions per key, ordered by key. Every breakdown
+ * sums to the metric.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @param by - the dimension: `"action"`, `"category"`, `"institution_kind"`, `"institution_level"`, `"ownership"` or `"month"` (month: `YYYY-MM` of the decision)
+ * @param filter - which records count (default {}: all)
+ * @returns one share per key with any recovery; amounts in fen
+ * @example
+ * ```ts
+ * await recoveryBreakdown(db, "action"); // → [{key: "扣回", amount: 292191515, dispositions: 245}, {key: "拒付", amount: 253544088, dispositions: 216}, {key: "追回", amount: 1153662179, dispositions: 1047}]
+ * const months = await recoveryBreakdown(db, "month", {within: "640100"});
+ * months.reduce((sum, r) => sum + r.amount, 0); // → 656855947
+ * ```
+ */
 export async function recoveryBreakdown(
   db: QueryDb,
   by: RecoveryDimension,
@@ -152,7 +198,21 @@ export function recoveryRecords(data: RecoveryData, filter: MetricFilter): Recov
 /** Code-point order: the order DuckDB sorts VARCHAR in, for references that must match it exactly. */
 export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The JS reference of {@link recoveryBreakdown}, written without reference to the SQL. */
+/**
+ * The JS reference of {@link recoveryBreakdown}, written without reference to the SQL: the same
+ * shares, from plain data.
+ *
+ * @param data - the loader's tables as plain objects (institutions with name, level and ownership)
+ * @param by - the dimension: `"action"`, `"category"`, `"institution_kind"`, `"institution_level"`, `"ownership"` or `"month"`
+ * @param filter - which records count (default {}: all)
+ * @returns one share per key with any recovery, ordered by key (code-point order, as DuckDB sorts)
+ * @example
+ * ```ts
+ * const shares = recoveryBreakdownReference(data, "ownership");
+ * shares.map((r) => r.key); // → ["公立", "民营"]
+ * await recoveryBreakdown(db, "ownership"); // → shares
+ * ```
+ */
 export function recoveryBreakdownReference(
   data: RecoveryData,
   by: RecoveryDimension,
@@ -183,7 +243,19 @@ export function checkLimit(limit: number, what = "案件数"): void {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`${what}应为正整数：${limit}`);
 }
 
-/** The SQL of {@link largestCases}: the cases with the most recovered, largest first (ties by id). */
+/**
+ * The SQL of {@link largestCases}: the cases with the most recovered, largest first (ties by id).
+ * Throws unless `limit` is a positive integer.
+ *
+ * @param filter - which records count (default {}: all)
+ * @param limit - how many cases (default 20)
+ * @returns the query, with its bound parameters
+ * @example
+ * ```ts
+ * const [top] = await db.query(largestCasesSql({within: "640104"}, 1));
+ * [top?.institution_name, top?.recovered]; // → ["兴庆济民卫生院64号", 6279058]
+ * ```
+ */
 export function largestCasesSql(filter: MetricFilter = {}, limit = 20): SqlQuery {
   checkLimit(limit);
   return sqlQuery`${recoverySql(filter)}
@@ -199,7 +271,23 @@ ORDER BY recovered DESC, id
 LIMIT CAST(${limit} AS INTEGER)`;
 }
 
-/** The `limit` cases with the most recovered, refused or deducted, from a database. */
+/**
+ * The `limit` cases with the most recovered, refused or deducted, from a database: per finding (or
+ * per inspection for recovery decided on the inspection as a whole), with the institution, county,
+ * category, amount involved, amount recovered, actions and last decision date.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @param options - which records and how many (default {})
+ * @param options.filter - which records count (default {}: all)
+ * @param options.limit - how many cases, a positive integer (default 20)
+ * @returns the cases, largest recovery first (ties by id); money in fen
+ * @example
+ * ```ts
+ * const cases = await largestCases(db, {filter: {within: "640100"}, limit: 3});
+ * cases.map((c) => `${c.institution_name} ${formatMoney(c.recovered)}`); // → ["兴庆济民卫生院64号 6.28万元", "金凤安康诊所33号 5.94万元", "银川市济民村卫生室109号 5.74万元"]
+ * [cases[0]?.category, cases[0]?.actions, cases[0]?.decided_on]; // → ["串换药品", "扣回", "2024-07-04"]
+ * ```
+ */
 export async function largestCases(
   db: QueryDb,
   {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}
@@ -219,7 +307,22 @@ export async function largestCases(
   }));
 }
 
-/** The JS reference of {@link largestCases}. */
+/**
+ * The JS reference of {@link largestCases}, written without reference to the SQL: the same cases,
+ * from plain data.
+ *
+ * @param data - the loader's tables as plain objects (institutions with name, level and ownership)
+ * @param options - which records and how many (default {})
+ * @param options.filter - which records count (default {}: all)
+ * @param options.limit - how many cases, a positive integer (default 20)
+ * @returns the cases, largest recovery first (ties by id)
+ * @example
+ * ```ts
+ * const cases = largestCasesReference(data, {limit: 5});
+ * cases[0]?.institution_name; // → "中宁福康大药房53号"
+ * await largestCases(db, {limit: 5}); // → cases
+ * ```
+ */
 export function largestCasesReference(
   data: RecoveryData,
   {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}

@@ -3,7 +3,19 @@
  * amount involved) and their rounding for display so that the shown percentages add up to exactly 100.
  */
 
-/** Each value's share of the sum, 0–1. Values must be non-negative; with a zero sum every share is null. */
+/**
+ * Each value's share of the sum, 0–1. Values must be non-negative; with a zero sum every share is null.
+ *
+ * @param values - non-negative numbers (amounts in fen, counts)
+ * @returns the shares, in the same order
+ * @example
+ * ```ts
+ * sharesOf([1, 1, 2]); // → [0.25, 0.25, 0.5]
+ * sharesOf([0, 0]); // → [null, null]
+ * const cities = await metricByDivision(db, "recovery_total", {level: "市"});
+ * sharesOf(cities.map((r) => r.numerator)).map((s) => formatPercent(s)); // → ["38.7%", "8.8%", "19.1%", "18.3%", "15.1%"]
+ * ```
+ */
 export function sharesOf(values: readonly number[]): (number | null)[] {
   let total = 0;
   for (const v of values) {
@@ -17,6 +29,17 @@ export function sharesOf(values: readonly number[]): (number | null)[] {
  * Shares as percentages rounded to `digits` places that sum to exactly 100 (largest-remainder method:
  * each share is rounded down, then the units left over go to the largest remainders, ties to the
  * earlier value). Integer inputs (counts, fen) are computed exactly. `[1, 1, 1]` → `[33.4, 33.3, 33.3]`.
+ *
+ * @param values - non-negative integers (counts, fen), numbers or BigInts
+ * @param digits - decimal places, 0–6 (default 1)
+ * @returns the percentages, in the same order; all null when the sum is 0
+ * @example
+ * ```ts
+ * roundedPercents([1, 1, 1]); // → [33.4, 33.3, 33.3]
+ * roundedPercents([1, 2, 3], 0); // → [17, 33, 50]
+ * const byAction = await recoveryBreakdown(db, "action");
+ * roundedPercents(byAction.map((r) => r.amount)); // → [17.2, 14.9, 67.9]
+ * ```
  */
 export function roundedPercents(values: readonly (number | bigint)[], digits = 1): (number | null)[] {
   if (!Number.isInteger(digits) || digits < 0 || digits > 6)

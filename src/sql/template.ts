@@ -17,7 +17,21 @@ export class SqlIdentifier {
   }
 }
 
-/** Quotes a table or column name for SQL text: `ident('a"b')` → `"a""b"`. */
+/**
+ * Quotes a table or column name for SQL text: `ident('a"b')` → `"a""b"`. Interpolated into
+ * {@link sqlQuery} (or `db.sql`), it becomes text, not a bound value: use it for a column chosen in
+ * code, e.g. the dimension a page groups by. An empty name, or one with a NUL character, throws.
+ *
+ * @param name - the table or column name, unquoted
+ * @returns the quoted identifier, to interpolate into a query
+ * @example
+ * ```ts
+ * const column = ident("kind");
+ * const rows = await db.sql`SELECT ${column}, count(*)::INTEGER AS n FROM institutions GROUP BY ${column} ORDER BY n DESC`;
+ * rows[0]; // → {kind: "零售药店", n: 1638}
+ * ident('a"b').quoted; // → '"a""b"'
+ * ```
+ */
 export function ident(name: string): SqlIdentifier {
   return new SqlIdentifier(name);
 }
@@ -64,7 +78,21 @@ function toSqlValue(value: unknown, index: number): SqlValue {
  * `sqlQuery\`SELECT * FROM t WHERE code = ${code}\`` → `{text: "SELECT * FROM t WHERE code = ?", params: [code]}`.
  * Arrays expand to a parenthesised list of placeholders for `IN (...)`. A query made by `sqlQuery` may be
  * interpolated into another: its text and its bound values are inserted in place (a plain object is
- * refused, so text from elsewhere can never be spliced in).
+ * refused, so text from elsewhere can never be spliced in). `db.sql` is this tag and `db.query` in one;
+ * use `sqlQuery` to build a query in parts, to show it, or to run it with `db.query`.
+ *
+ * @param strings - the template's text (given by the tag syntax)
+ * @param values - the interpolated values: strings, numbers, booleans, bigints, null or undefined (NULL),
+ *   Dates (as ISO text), arrays of those (for `IN`), queries made by `sqlQuery`, or {@link ident}s (default none)
+ * @returns the query: its text with `?` placeholders and the values bound to them, in order
+ * @example
+ * ```ts
+ * const kinds = ["医院", "诊所"];
+ * const query = sqlQuery`SELECT count(*)::INTEGER AS n FROM institutions WHERE kind IN ${kinds} AND division_code = ${"640104"}`;
+ * query.text; // → "SELECT count(*)::INTEGER AS n FROM institutions WHERE kind IN (?, ?) AND division_code = ?"
+ * query.params; // → ["医院", "诊所", "640104"]
+ * await db.query(query); // → [{n: 93}]
+ * ```
  */
 export function sqlQuery(strings: readonly string[], ...values: readonly unknown[]): SqlQuery {
   let text = strings[0] ?? "";
@@ -90,7 +118,20 @@ export function sqlQuery(strings: readonly string[], ...values: readonly unknown
   return query;
 }
 
-/** Joins queries made by {@link sqlQuery} with a separator (SQL text chosen in code, not data). */
+/**
+ * Joins queries made by {@link sqlQuery} with a separator (SQL text chosen in code, not data), keeping
+ * their bound values in order: the way to build a `WHERE` from the conditions a page's filter asks for.
+ *
+ * @param parts - the queries to join, in order
+ * @param separator - the SQL text between them, e.g. `" AND "` or `", "`
+ * @returns one query
+ * @example
+ * ```ts
+ * const where = joinSql([sqlQuery`kind = ${"医院"}`, sqlQuery`level = ${"三级"}`], " AND ");
+ * where.text; // → "kind = ? AND level = ?"
+ * await db.sql`SELECT count(*)::INTEGER AS n FROM institutions WHERE ${where}`; // → [{n: 84}]
+ * ```
+ */
 export function joinSql(parts: readonly SqlQuery[], separator: string): SqlQuery {
   const strings = ["", ...parts.slice(1).map(() => separator), ""];
   return sqlQuery(strings, ...parts);

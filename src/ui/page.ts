@@ -16,13 +16,42 @@ export interface DataMeta {
   generatedAt: string;
 }
 
+/**
+ * Reads what the loader wrote about the data (the `meta` table): the as-of date, the source and when
+ * the database was generated. Every page reads it once for {@link asOfStamp} and {@link printHeader},
+ * and uses `asOf` as the day its targets are measured at.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @returns `{asOf, source, generatedAt}`: the as-of day (YYYY-MM-DD), the source, the generation time (ISO); empty strings for keys not in the table
+ * @example
+ * ```ts
+ * const meta = await loadMeta(db);
+ * meta.asOf; // → "2024-09-27"
+ * meta.source; // → "宁夏回族自治区 2024 年打击欺诈骗保专项整治行动（示例数据，由 npm run gen:data 按固定种子生成）"
+ * ```
+ */
 export async function loadMeta(db: QueryDb): Promise<DataMeta> {
   const rows = await db.query(sqlQuery`SELECT key, value FROM meta`);
   const get = (key: string): string => String(rows.find((r) => r.key === key)?.value ?? "");
   return {asOf: get("as_of"), source: get("source"), generatedAt: get("generated_at")};
 }
 
-/** `数据截至 2024年9月27日 · 数据来源：… · 生成于 …`, shown on every page and in print. */
+/**
+ * The as-of line every page shows under its title, and in print: `数据截至 2024年9月27日 · 数据来源：… ·
+ * 生成于 …` (generation time in Beijing time), with the as-of day in `data-as-of`.
+ *
+ * @param meta - what {@link loadMeta} read
+ * @param options - what else to say (default {})
+ * @param options.bundle - the DuckDB-WASM bundle that computes the page (`db.bundle`), added as `在浏览器中由 DuckDB-WASM（eh）计算` (default none: not said)
+ * @returns a `<p class="fw-stamp" data-as-of>`
+ * @example
+ * ```ts
+ * const stamp = asOfStamp(await loadMeta(db), {bundle: db.bundle});
+ * stamp.dataset.asOf; // → "2024-09-27"
+ * stamp.textContent?.includes("数据截至 2024年9月27日 · 数据来源：宁夏回族自治区"); // → true
+ * // In a page's Markdown, under the title: ${asOfStamp(meta, {bundle: db.bundle})}
+ * ```
+ */
 export function asOfStamp(meta: DataMeta, {bundle}: {bundle?: string} = {}): HTMLElement {
   return html`<p class="fw-stamp" data-as-of=${meta.asOf}>
     数据截至 ${formatDate(meta.asOf || null)} · 数据来源：${meta.source} · 生成于
@@ -32,14 +61,49 @@ export function asOfStamp(meta: DataMeta, {bundle}: {bundle?: string} = {}): HTM
   </p>` as HTMLElement;
 }
 
-/** A header shown only on paper: the page's title and the as-of date. */
+/**
+ * A header shown only on paper (the print style sheet shows it, the screen hides it; hidden from
+ * screen readers): the site's name with the page's title, and the as-of date.
+ *
+ * @param title - the page's title, e.g. `"地区对比"`
+ * @param meta - what {@link loadMeta} read
+ * @returns a `<div class="fw-print-header">`
+ * @example
+ * ```ts
+ * const header = printHeader("地区对比", await loadMeta(db));
+ * header.querySelector("strong")?.textContent; // → "医保基金监管分析 · 地区对比"
+ * header.querySelector("span")?.textContent; // → "数据截至 2024年9月27日"
+ * // In a page's Markdown, before the title: ${printHeader("地区对比", meta)}
+ * ```
+ */
 export function printHeader(title: string, meta: DataMeta): HTMLElement {
   return html`<div class="fw-print-header" aria-hidden="true">
     <strong>医保基金监管分析 · ${title}</strong><span>数据截至 ${formatDate(meta.asOf || null)}</span>
   </div>` as HTMLElement;
 }
 
-/** A KPI card whose figure carries its raw value (`data-metric`, `data-value`, `data-unit`). */
+/**
+ * A KPI card: a title, the figure as text, and an optional note; the figure carries its raw value
+ * (`data-metric`, `data-value`, `data-unit`) so checks compare numbers, never formatted text. Put
+ * several in `<div class="grid grid-cols-3">`.
+ *
+ * @param options - the card
+ * @param options.title - the card's title, e.g. `"检查覆盖率"`
+ * @param options.metric - the figure's name, written to `data-metric`, e.g. `"coverage"`
+ * @param options.value - the raw value (fen for money, a share 0–1 for a rate), written to `data-value` (null: empty)
+ * @param options.text - the figure as shown, e.g. `formatPercent(value)`
+ * @param options.unit - the division code (or id) the figure is for, written to `data-unit` (default none)
+ * @param options.note - a line under the figure: text, or a node such as ``html`<a href="./recovery">明细</a>` `` (default none)
+ * @returns a `<div class="card fw-kpi">`
+ * @example
+ * ```ts
+ * const [province] = await metricByDivision(db, "recovery_total", {level: "省"});
+ * const card = kpiCard({title: "追回、拒付、扣回金额", metric: "recovery_total_fen", unit: "640000",
+ *   value: province?.numerator ?? null, text: formatMoney(province?.numerator), note: "含追回、拒付、扣回"});
+ * card.querySelector(".big")?.textContent; // → "1,699.40万元"
+ * card.querySelector(".big")?.getAttribute("data-value"); // → "1699397782"
+ * ```
+ */
 export function kpiCard({
   title,
   metric,
@@ -73,7 +137,21 @@ export interface DivisionRow {
   parent: string | null;
 }
 
-/** Every division with its parent's name (one query a page shares for names, levels and links). */
+/**
+ * Every division with its parent's name, in code order (one query a page shares for names, levels and
+ * links): the province, its cities and their counties.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @returns one row per division: `{code, name, level, kind, parent_code, parent}` (`parent` null for the province)
+ * @example
+ * ```ts
+ * const divisions = await loadDivisions(db);
+ * divisions.filter((d) => d.level === "县").length; // → 24
+ * divisions.find((d) => d.code === "640104"); // → {code: "640104", name: "兴庆区", level: "县", kind: "行政区划", parent_code: "640100", parent: "银川市"}
+ * const names = new Map(divisions.map((d) => [d.code, d.name]));
+ * names.get("640100"); // → "银川市"
+ * ```
+ */
 export async function loadDivisions(db: QueryDb): Promise<DivisionRow[]> {
   const rows = await db.query(sqlQuery`SELECT d.code, d.name, d.level, d.kind, d.parent_code, p.name AS parent
 FROM divisions AS d LEFT JOIN divisions AS p ON p.code = d.parent_code ORDER BY d.code`);
@@ -94,7 +172,20 @@ export interface PageFilter extends MetricFilter {
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Reads the filter (and any other `keys`) from a query string; malformed values are dropped. */
+/**
+ * Reads the page's filter from a query string, as {@link syncUrl} writes it: `from`, `to` (YYYY-MM-DD),
+ * `campaign`, `kind` (institution kinds, comma-separated), `ikind` (inspection kinds) and `city`
+ * (`within`). Malformed dates and empty values are dropped; other parameters are ignored.
+ *
+ * @param search - the query string, usually `location.search` (with or without the leading `?`)
+ * @returns the filter, with only the restrictions the URL states
+ * @example
+ * ```ts
+ * filterFromSearch("?from=2024-06-01&kind=医院,诊所&city=640100&metric=coverage"); // → {from: "2024-06-01", institutionKinds: ["医院", "诊所"], within: "640100"}
+ * filterFromSearch("?from=6月1日&kind="); // → {}
+ * // In a page: const filter = view(filterBar(choices, filterFromSearch(location.search)));
+ * ```
+ */
 export function filterFromSearch(search: string): PageFilter {
   const params = new URLSearchParams(search);
   const filter: PageFilter = {};
@@ -113,7 +204,21 @@ export function filterFromSearch(search: string): PageFilter {
   return filter;
 }
 
-/** Writes the filter and page `extra` state into a query string, keeping other parameters (`duckdb`). */
+/**
+ * Writes the filter and the page's `extra` state into a query string, keeping the parameters it does
+ * not set (such as `duckdb`); the reverse of {@link filterFromSearch}. Use it for links that carry the
+ * filter to another page; {@link syncUrl} uses it for the page's own URL.
+ *
+ * @param search - the query string to start from, usually `location.search`
+ * @param filter - the filter to write; a restriction it lacks is removed from the string
+ * @param extra - more parameters, e.g. `{metric: "coverage"}`; null, undefined or `""` removes one (default {})
+ * @returns the query string with its leading `?`, or `""` when empty
+ * @example
+ * ```ts
+ * searchWithFilter("?duckdb=mvp", {from: "2024-06-01", within: "640100"}, {metric: "coverage"}); // → "?duckdb=mvp&from=2024-06-01&city=640100&metric=coverage"
+ * searchWithFilter("?from=2024-06-01&metric=coverage", {}, {metric: null}); // → ""
+ * ```
+ */
 export function searchWithFilter(
   search: string,
   filter: PageFilter,
@@ -135,7 +240,20 @@ export function searchWithFilter(
   return text ? `?${text}` : "";
 }
 
-/** Replaces the page's URL with the filter, so a shared link opens exactly the same view. */
+/**
+ * Replaces the page's URL with the filter and the page's `extra` state (without adding a history
+ * entry), so a shared or bookmarked link opens exactly the same view. Does nothing outside a browser.
+ *
+ * @param filter - the filter, usually the value of {@link filterBar}
+ * @param extra - the page's other state, e.g. `{metric: metricId, level}`; null or undefined removes one (default {})
+ * @returns nothing; the URL changes in place
+ * @example
+ * ```ts
+ * syncUrl({from: "2024-06-01", within: "640100"}, {metric: "coverage"});
+ * filterFromSearch(location.search); // → {from: "2024-06-01", within: "640100"}
+ * new URLSearchParams(location.search).get("metric"); // → "coverage"
+ * ```
+ */
 export function syncUrl(filter: PageFilter, extra: Record<string, string | null | undefined> = {}): void {
   if (typeof location === "undefined" || typeof history === "undefined") return;
   const search = searchWithFilter(location.search, filter, extra);
@@ -153,6 +271,21 @@ export interface FilterChoices {
   lastDay: string | null;
 }
 
+/**
+ * Reads the choices the filter bar offers from the data: the campaigns, the institution and
+ * inspection kinds (in pinyin order), the cities, and the first and last inspection days.
+ *
+ * @param db - the page's `db` (or any {@link QueryDb})
+ * @returns the choices, for {@link filterBar} and {@link describeFilter}
+ * @example
+ * ```ts
+ * const choices = await loadFilterChoices(db);
+ * choices.campaigns; // → [{id: "ZX2024", name: "2024年打击欺诈骗保专项整治行动"}]
+ * choices.institutionKinds; // → ["村卫生室", "基层医疗机构", "零售药店", "医院", "诊所"]
+ * choices.cities[0]; // → {code: "640100", name: "银川市"}
+ * [choices.firstDay, choices.lastDay]; // → ["2024-05-15", "2024-09-26"]
+ * ```
+ */
 export async function loadFilterChoices(db: QueryDb): Promise<FilterChoices> {
   const [campaigns, institutionKinds, inspectionKinds, cities, days] = await Promise.all([
     db.query(sqlQuery`SELECT id, name FROM campaigns ORDER BY start_date, id`),
@@ -182,7 +315,23 @@ const toIso = (d: unknown): string | undefined =>
 /**
  * The filter bar: date range, campaign, institution kinds, inspection kinds and city, started from
  * `initial` (usually {@link filterFromSearch} of the URL). Its value is a {@link PageFilter} with only
- * the restrictions chosen; every change updates the URL.
+ * the restrictions chosen (all kinds ticked is no restriction), ready for every metric call; it
+ * fires `input` on each change, so `view(filterBar(…))` gives the page a reactive filter. Keep the URL
+ * in step with {@link syncUrl}.
+ *
+ * @param choices - what to offer, from {@link loadFilterChoices}
+ * @param initial - the filter to start from (default {}: no restriction)
+ * @param options - which inputs to show (default {})
+ * @param options.city - offer the city choice; false on a page that is already about one division (default true)
+ * @returns the bar, a `<div class="fw-filter-bar">` whose `value` is the filter
+ * @example
+ * ```ts
+ * const choices = await loadFilterChoices(db);
+ * const bar = filterBar(choices, filterFromSearch("?from=2024-06-01&kind=医院,诊所&city=640100"));
+ * bar.value; // → {from: "2024-06-01", institutionKinds: ["医院", "诊所"], within: "640100"}
+ * filterBar(choices, {}, {city: false}).value; // → {}
+ * // In a page: const filter = view(filterBar(choices, filterFromSearch(location.search)));
+ * ```
  */
 export function filterBar(
   choices: FilterChoices,
@@ -249,7 +398,22 @@ export function filterBar(
   return bar;
 }
 
-/** Describes the active filter in Chinese for captions and print (`全部数据` when none). */
+/**
+ * Describes the filter in Chinese for captions and print, `全部数据` when there is none. With the
+ * choices, campaigns and cities are named; without, they are given by id and code.
+ *
+ * @param filter - the filter, usually the value of {@link filterBar}
+ * @param choices - the choices from {@link loadFilterChoices}, for names (default none: ids and codes)
+ * @returns the description
+ * @example
+ * ```ts
+ * const choices = await loadFilterChoices(db);
+ * describeFilter({from: "2024-06-01", institutionKinds: ["医院", "诊所"], within: "640100"}, choices); // → "检查日期 2024年6月1日至今；机构类型：医院、诊所；银川市"
+ * describeFilter({campaign: "ZX2024"}, choices); // → "2024年打击欺诈骗保专项整治行动"
+ * describeFilter({campaign: "ZX2024", within: "640100"}); // → "行动 ZX2024；640100"
+ * describeFilter({}); // → "全部数据"
+ * ```
+ */
 export function describeFilter(filter: PageFilter, choices?: FilterChoices): string {
   const parts: string[] = [];
   if (filter.from || filter.to)

@@ -47,7 +47,35 @@ function compareValues(a: string | number | null, b: string | number | null): nu
   return compareZh(String(a), String(b));
 }
 
-/** Returns a `<table class="fw-table">` that re-sorts itself when a header is activated. */
+/**
+ * A sortable table: each header is a button (click, Enter or Space) that sorts by its column —
+ * numbers largest first on the first press, text in pinyin order, missing values always last — and
+ * flips the order on the next. A column with `metric` writes its raw value to the cell's `data-metric`,
+ * `data-value` and (with `key`) `data-unit`, so checks read figures, not formatted text; a column with
+ * `href` makes its cells links to pages of the site (any address with a scheme is refused). Text is
+ * always set as text, never parsed as HTML.
+ *
+ * @param rows - the rows, one per table row
+ * @param options - the columns and how the table starts
+ * @param options.columns - the columns, in order: `{label, value, format?, metric?, numeric?, href?}` (see {@link TableColumn})
+ * @param options.key - the row's division code or id, written to `data-unit` of metric cells (default none)
+ * @param options.sort - the initial sort: `{column: index, descending?}` (default none: the rows' order)
+ * @param options.caption - the table's caption, also its accessible name (default none)
+ * @param options.rowClass - a class for a row, e.g. to highlight lagging divisions (default none)
+ * @param options.document - the document to create nodes in (default the page's `document`)
+ * @returns a `<table class="fw-table fw-sortable">`
+ * @example
+ * ```ts
+ * const names = new Map((await loadDivisions(db)).map((d) => [d.code, d.name]));
+ * const rows = await metricByDivision(db, "recovery_total", {level: "市"});
+ * const table = sortableTable(rows, {caption: "各地市追回金额", key: (r) => r.code, sort: {column: 1, descending: true}, columns: [
+ *   {label: "地市", value: (r) => names.get(r.code) ?? r.code, href: (r) => `./district/${r.code}`},
+ *   {label: "追回金额", value: (r) => r.numerator, format: (v) => formatMoney(Number(v), {unit: "元"}), metric: "recovery_total_fen"}
+ * ]});
+ * table.querySelector("tbody tr")?.textContent; // → "银川市6,568,559.47元"
+ * table.querySelector("td[data-metric]")?.getAttribute("data-value"); // → "656855947"
+ * ```
+ */
 export function sortableTable<T>(rows: readonly T[], options: SortableTableOptions<T>): HTMLTableElement {
   const doc = options.document ?? document;
   const {columns, key} = options;

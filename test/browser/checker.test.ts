@@ -1,7 +1,7 @@
 // Negative controls: the page checker must catch every kind of broken page, or a green browser
 // suite proves nothing. Includes a real Framework build with a broken import (the build passes,
 // the page is broken: only a browser finds it).
-import {cp, mkdtemp, rm, symlink, writeFile} from "node:fs/promises";
+import {cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile} from "node:fs/promises";
 import type {Server} from "node:http";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium} from "../../scripts/browser.js";
 import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
+import {newReport} from "../../scripts/new-report.js";
 import {startServer} from "../../scripts/serve.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -70,7 +71,7 @@ describe("a real Framework build with a broken import", () => {
   async function copyProject(): Promise<string> {
     const temp = await mkdtemp(join(tmpdir(), "fundwatch-broken-"));
     temps.push(temp);
-    for (const entry of ["src", "loaders", "data", "observablehq.config.ts", "package.json"]) {
+    for (const entry of ["src", "loaders", "scripts", "data", "observablehq.config.ts", "package.json"]) {
       await cp(join(ROOT, entry), join(temp, entry), {recursive: true});
     }
     await cp(join(ROOT, "reports"), join(temp, "reports"), {
@@ -95,11 +96,33 @@ describe("a real Framework build with a broken import", () => {
 
   it("builds a page with a misspelt import without complaint; the checker fails that page only", async () => {
     const temp = await copyProject();
+    const reports = join(temp, "reports");
     // Framework turns the import into a destructured dynamic import, so the misspelt name is
     // undefined and the page breaks only where it is called: only a browser sees it.
     await writeFile(
-      join(temp, "reports", "broken.md"),
+      join(reports, "broken.md"),
       '# 坏页面\n\n```js\nimport {rankedBarz} from "./sdk/index.js";\ndisplay(rankedBarz([], {label: String, value: Number}));\n```\n'
+    );
+    // An analyst's mistakes in a real page: the cell shows a Chinese message naming the mistake.
+    await writeFile(
+      join(reports, "mistake.md"),
+      '# 写错的页面\n\n```js\nimport {openDatabase} from "./sdk/index.js";\nconst db = await openDatabase({fundwatch: FileAttachment("data/fundwatch.duckdb")});\nconst sql = db.sql;\n```\n\n```sql\nSELECT * FROM inspection\n```\n'
+    );
+    // What an analyst adds, as the guide says, with no edit outside reports/: a page from the
+    // scaffold (in the navigation) and a parameterized page (one per division).
+    await newReport("analyst-ranking", "分析员的排名", reports);
+    await mkdir(join(reports, "recovery-detail"));
+    await writeFile(
+      join(reports, "recovery-detail", "[code].md"),
+      [
+        "---\ntitle: 地区追回明细\ncharts: 1\n---\n",
+        "```js",
+        'import {openDatabase, recoveryBreakdown, rankedBars, formatMoney} from "../sdk/index.js";',
+        'const db = await openDatabase({fundwatch: FileAttachment("../data/fundwatch.duckdb")});',
+        'const rows = await recoveryBreakdown(db, "category", {within: observable.params.code});',
+        'display(rankedBars(rows, {id: "detail", title: "按违规类别", label: (r) => r.key, value: (r) => r.amount, format: (v) => formatMoney(v)}));',
+        "```\n"
+      ].join("\n")
     );
     // The briefing is tested on its own (briefing.test.ts); here it would only add half a minute.
     await build({root: temp, env: {...process.env, FUNDWATCH_BRIEFING: "0"}});
@@ -107,13 +130,23 @@ describe("a real Framework build with a broken import", () => {
     servers.push(server);
     const all = await listPages(join(temp, "dist"));
     expect(all).toContain("/broken");
-    // Every page but the per-district ones, which share one source: one of them stands for all.
-    const pages = all.filter((p) => !p.startsWith("/district/") || p === "/district/640100");
-    expect(pages).toContain("/district/640100");
-    const problems = byPath(
-      await checkPages({browser, baseUrl: url, pages, sourceRoot: join(temp, "reports")})
+    expect(all.filter((p) => p.startsWith("/recovery-detail/"))).toHaveLength(
+      all.filter((p) => p.startsWith("/district/")).length
     );
+    // Every page but the per-district ones, which share one source: one of them stands for all.
+    const one = (prefix: string) => (p: string) => !p.startsWith(prefix) || p === `${prefix}640100`;
+    const pages = all.filter(one("/district/")).filter(one("/recovery-detail/"));
+    expect(pages).toContain("/district/640100");
+    expect(pages).toContain("/recovery-detail/640100");
+    const reportsByPath = await checkPages({browser, baseUrl: url, pages, sourceRoot: reports});
+    const problems = byPath(reportsByPath);
     expect(problems["/broken"]).toMatch(/rankedBarz is not a function/);
+    expect(problems["/mistake"]).toMatch(/错误单元格：.*没有名为「inspection」的表.*inspections/);
+    expect(problems["/analyst-ranking"]).toBe("");
+    expect(reportsByPath.find((r) => r.path === "/analyst-ranking")?.charts).toBeGreaterThanOrEqual(1);
+    expect(problems["/recovery-detail/640100"]).toBe("");
     expect(problems["/"]).toBe("");
+    // The scaffolded page is in every page's navigation.
+    expect(await readFile(join(temp, "dist", "index.html"), "utf-8")).toContain('href="./analyst-ranking"');
   });
 });

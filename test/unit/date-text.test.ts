@@ -19,6 +19,9 @@ describe("formatDate(value)", () => {
   it("formats date-times in Beijing time by default", () => {
     expect(formatDateTime(new Date("2026-11-23T09:06:00Z"))).toBe("2026年11月23日 17:06");
     expect(formatDateTime(new Date("2026-11-23T09:06:00Z"), {timeZone: "UTC"})).toBe("2026年11月23日 09:06");
+    // Single-digit months and days are not padded (ICU 78 pads them in en-CA).
+    expect(formatDateTime(new Date("2024-05-09T16:05:00Z"))).toBe("2024年5月10日 00:05");
+    expect(formatDateTime(new Date("2024-01-01T01:02:00Z"), {timeZone: "UTC"})).toBe("2024年1月1日 01:02");
   });
 });
 
