@@ -3,7 +3,6 @@
 // message naming the mistake, not a stack trace. The SQL errors go through the page's own query code
 // (`sqlClient` in src/duckdb/client.ts, which `openDatabase` wraps around DuckDB-WASM) over native
 // DuckDB and over DuckDB-WASM's Node build (the site's .wasm files), on the default data.
-import {createRequire} from "node:module";
 import {mkdtemp, readFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join, resolve} from "node:path";
@@ -13,7 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {writeDuckDBFile} from "../../loaders/duckdb-file.js";
 import {ingest} from "../../loaders/ingest.js";
 import {generationTime, toTables} from "../../loaders/outputs.js";
-import {tableToRows, bigintToNumber, type ArrowLikeTable, type Row} from "../../src/duckdb/convert.js";
+import {tableToRows, bigintToNumber, type Row} from "../../src/duckdb/convert.js";
 import {
   METRICS,
   metricById,
@@ -28,6 +27,7 @@ import {
 import {checkFilter, checkLevel, closestName, editDistance, FILTER_KEYS} from "../../src/metrics/scope.js";
 import type {SqlQuery, SqlValue} from "../../src/sql/template.js";
 import type * as ClientModule from "../../src/duckdb/client.js";
+import {startWasmNode, type WasmConnection} from "../support/duckdb-wasm-node.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -37,10 +37,6 @@ const ROOT = resolve(import.meta.dirname, "..", "..");
  */
 let client: typeof ClientModule;
 
-interface WasmConnection {
-  query(text: string): ArrowLikeTable;
-  prepare(text: string): {query(...params: unknown[]): ArrowLikeTable; close(): void};
-}
 type Client = ReturnType<typeof client.sqlClient>;
 /** The engines, each behind the page's query code. */
 const engines: {name: string; db: Client}[] = [];
@@ -51,28 +47,7 @@ const closers: (() => void)[] = [];
 
 /** DuckDB-WASM's blocking Node build on the site's .wasm files, with the default data attached. */
 async function startWasm(only: "mvp" | "eh", bytes: Uint8Array): Promise<WasmConnection> {
-  const require = createRequire(import.meta.url);
-  const duckdb = require("@duckdb/duckdb-wasm/blocking") as {
-    createDuckDB(
-      bundles: object,
-      logger: object,
-      runtime: object
-    ): Promise<{
-      instantiate(p: () => void): Promise<void>;
-      open(c: object): void;
-      registerFileBuffer(name: string, buffer: Uint8Array): void;
-      connect(): WasmConnection;
-    }>;
-    VoidLogger: new () => object;
-    NODE_RUNTIME: object;
-  };
-  const dist = join(require.resolve("@duckdb/duckdb-wasm/blocking"), "..");
-  const mvp = {mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: ""};
-  const bundles =
-    only === "mvp" ? {mvp} : {mvp, eh: {mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: ""}};
-  const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
-  await db.instantiate(() => undefined);
-  db.open({});
+  const db = await startWasmNode(only === "mvp" ? "mvp" : undefined);
   db.registerFileBuffer("fundwatch.duckdb", bytes);
   const conn = db.connect();
   // As startDuckDB: no extension is installed or loaded.

@@ -1,7 +1,6 @@
 // Every metric computed three ways — its SQL in native DuckDB, the same SQL in DuckDB-WASM (the package
 // the browser uses, run in Node), and its plain JS reference — on generated data, by division at every
 // level and under random filters, must agree exactly (integers: counts, and money in fen).
-import {createRequire} from "node:module";
 import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -40,18 +39,11 @@ import {
   type RecoveryDimension
 } from "../../src/metrics/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
-import {tableToRows, type ArrowLikeTable} from "../../src/duckdb/convert.js";
+import {tableToRows} from "../../src/duckdb/convert.js";
+import {startWasmNode, type WasmConnection, type WasmDb} from "../support/duckdb-wasm-node.js";
 import {isWorkingDay, workingDaysBetween} from "../../src/metrics/calendar.js";
 
 let dir: string;
-interface WasmConnection {
-  query(text: string): unknown;
-  prepare(text: string): {query(...params: unknown[]): ArrowLikeTable; close(): void};
-}
-interface WasmDb {
-  registerFileBuffer(name: string, buffer: Uint8Array): void;
-  connect(): WasmConnection;
-}
 const sets: {
   name: string;
   data: ReconcileData;
@@ -64,27 +56,7 @@ const sets: {
 let wasmDb: WasmDb;
 let mvpDb: WasmDb;
 
-/** DuckDB-WASM's blocking Node build, on the same .wasm files the site serves. */
-async function startWasm(only?: "mvp"): Promise<WasmDb> {
-  const require = createRequire(import.meta.url);
-  const duckdb = require("@duckdb/duckdb-wasm/blocking") as {
-    createDuckDB(
-      bundles: object,
-      logger: object,
-      runtime: object
-    ): Promise<WasmDb & {instantiate(p: () => void): Promise<void>; open(c: object): void}>;
-    VoidLogger: new () => object;
-    NODE_RUNTIME: object;
-  };
-  const dist = join(require.resolve("@duckdb/duckdb-wasm/blocking"), "..");
-  const mvp = {mainModule: join(dist, "duckdb-mvp.wasm"), mainWorker: ""};
-  const bundles =
-    only === "mvp" ? {mvp} : {mvp, eh: {mainModule: join(dist, "duckdb-eh.wasm"), mainWorker: ""}};
-  const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
-  await db.instantiate(() => undefined);
-  db.open({});
-  return db;
-}
+const startWasm = startWasmNode;
 
 function plain(result: IngestResult): ReconcileData {
   const rows = (name: string) =>
