@@ -236,35 +236,43 @@ export async function loadUntilCharts(session: Session, url: string, charts: num
 
 /**
  * Chooses `label` in the filter bar's 地市 select and returns the ms until the page was redrawn: from
- * the input event to the last DOM change before it stayed quiet, with every chart drawn.
+ * the input event to the last DOM change before it stayed quiet, once every chart has been replaced by
+ * one drawn for the new filter. Framework keeps a cell's old output on screen while it recomputes (no
+ * loading marker), so "quiet" alone would end at the select's own change when the queries take longer
+ * than the quiet time: the charts present before the change are marked, and only new ones count.
  */
 export async function changeCity(session: Session, label: string, charts: number): Promise<number> {
   return session.page.evaluate(
     ({label, charts, quiet, timeout}) =>
       new Promise<number>((resolve, reject) => {
-        const state = (window as unknown as {__fwBench: {drawn: number; lastMutationAt: number}}).__fwBench;
+        const state = (window as unknown as {__fwBench: {lastMutationAt: number}}).__fwBench;
         const select = Array.from(document.querySelectorAll<HTMLSelectElement>(".fw-filter-bar select")).find(
           (s) => Array.from(s.options).some((o) => o.textContent === label)
         );
         const option = select && Array.from(select.options).find((o) => o.textContent === label);
         if (!select || !option) return reject(new Error(`筛选栏里没有「${label}」`));
+        // No named functions in here: tsx would wrap them in a helper the page does not have.
+        for (const f of Array.from(document.querySelectorAll<HTMLElement>("figure[data-fw-chart]")))
+          (f as HTMLElement & {__fwOld?: boolean}).__fwOld = true;
         const start = performance.now();
         select.value = option.value;
         select.dispatchEvent(new Event("input", {bubbles: true}));
         const timer = setInterval(() => {
           const now = performance.now();
-          const busy = document.querySelectorAll("observablehq-loading").length > 0;
-          if (
-            state.lastMutationAt > start &&
-            now - state.lastMutationAt >= quiet &&
-            !busy &&
-            state.drawn >= charts
-          ) {
+          const present = Array.from(document.querySelectorAll<HTMLElement>("figure[data-fw-chart]"));
+          const redrawn =
+            present.length >= charts &&
+            present.every(
+              (f) =>
+                !(f as HTMLElement & {__fwOld?: boolean}).__fwOld &&
+                (f.dataset.fwEmpty === "true" || f.querySelectorAll("svg [aria-label] > *").length > 0)
+            );
+          if (redrawn && state.lastMutationAt > start && now - state.lastMutationAt >= quiet) {
             clearInterval(timer);
             resolve(state.lastMutationAt - start);
           } else if (now - start > timeout) {
             clearInterval(timer);
-            reject(new Error(`筛选「${label}」后 ${timeout} ms 内没有重绘完`));
+            reject(new Error(`筛选「${label}」后 ${timeout} ms 内没有重绘完全部 ${charts} 个图表`));
           }
         }, 10);
       }),
