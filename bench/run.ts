@@ -13,7 +13,7 @@
 import {cpus, totalmem, release, platform} from "node:os";
 import {mkdir, stat} from "node:fs/promises";
 import {writeAtomic} from "../loaders/outputs.js";
-import {join} from "node:path";
+import {join, resolve} from "node:path";
 import {execFileSync} from "node:child_process";
 import {findChromium} from "../scripts/browser.js";
 import {expectedCharts} from "../scripts/check-pages.js";
@@ -60,12 +60,15 @@ interface Options {
   runs: number;
   quick: boolean;
   throttle: ThrottleMethod;
+  /** Where results.json and RESULTS.md go (default bench/, or bench/.cache/quick/ for --quick). */
+  out: string | null;
 }
 
-const USAGE = "npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3] [--throttle link|devtools]";
+const USAGE =
+  "npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3] [--throttle link|devtools] [--out DIR]";
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = {sizes: FULL_SIZES, runs: 3, quick: false, throttle: "link"};
+  const options: Options = {sizes: FULL_SIZES, runs: 3, quick: false, throttle: "link", out: null};
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     if (arg === "--quick") {
@@ -73,7 +76,11 @@ function parseArgs(argv: string[]): Options {
       options.sizes = QUICK_SIZES;
     } else if (arg === "--runs") options.runs = Number(argv[++i]);
     else if (arg === "--sizes") options.sizes = String(argv[++i]).split(",").map(Number);
-    else if (arg === "--throttle") {
+    else if (arg === "--out") {
+      const dir = argv[++i];
+      if (!dir) throw new Error("--out 后应跟目录");
+      options.out = dir;
+    } else if (arg === "--throttle") {
       const method = argv[++i];
       if (method !== "link" && method !== "devtools") throw new Error("--throttle 应为 link 或 devtools");
       options.throttle = method;
@@ -287,7 +294,11 @@ async function main(): Promise<void> {
     failed: [],
     seconds: 0
   };
-  const outDir = options.quick ? join(PROJECT, "bench", ".cache", "quick") : join(PROJECT, "bench");
+  const outDir = options.out
+    ? resolve(options.out)
+    : options.quick
+      ? join(PROJECT, "bench", ".cache", "quick")
+      : join(PROJECT, "bench");
   await mkdir(outDir, {recursive: true});
   // Written after every size, so a size that stops the run (5M on a smaller machine, say) keeps the others.
   const save = async (): Promise<string> => {
