@@ -42,15 +42,43 @@ export async function setLang(outDir: string): Promise<number> {
   return count;
 }
 
+/**
+ * Why a failed `observable build` failed, in Chinese, when its output shows a known cause: a page that
+ * needs a module from the CDN (the intranet has none). Null when the output shows no known cause.
+ */
+export function explainBuildFailure(output: string): string | null {
+  const cdn = /ENOTFOUND cdn\.jsdelivr\.net|fetch failed/.test(output);
+  const npm = [...output.matchAll(/^(npm:[^\s]+) → /gm)].map((m) => m[1]);
+  if (!cdn || npm.length === 0) return null;
+  const page = [...output.matchAll(/^load (\/\S*)/gm)].at(-1)?.[1];
+  return (
+    `${page ? `页面 ${page} ` : "某个页面"}需要从 CDN 下载 ${[...new Set(npm)].join("、")}，构建时没有外网。` +
+    "常见原因：```sql 单元格没有写 display=false（默认的结果表格要从 CDN 加载组件，请写 display=false 再用 sortableTable 显示）；" +
+    '用了 Inputs、Plot、d3 或 html 却没有从 "./sdk/index.js" 导入；或写了 npm: 导入。'
+  );
+}
+
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {cwd, env, stdio: ["ignore", "inherit", "inherit"]});
+    const child = spawn(command, args, {cwd, env, stdio: ["ignore", "pipe", "pipe"]});
+    // Passed through as it comes; the tail is kept to explain a failure.
+    let tail = "";
+    const keep = (chunk: Buffer, to: NodeJS.WriteStream): void => {
+      to.write(chunk);
+      tail = (tail + chunk.toString()).slice(-200_000);
+    };
+    child.stdout.on("data", (chunk: Buffer) => keep(chunk, process.stdout));
+    child.stderr.on("data", (chunk: Buffer) => keep(chunk, process.stderr));
     child.on("error", reject);
-    child.on("exit", (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${command} ${args.join(" ")} 失败（${signal ?? `退出码 ${code}`}）`))
-    );
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve();
+      const why = explainBuildFailure(tail);
+      reject(
+        new Error(
+          `${command} ${args.join(" ")} 失败（${signal ?? `退出码 ${code}`}）${why ? `：${why}` : ""}`
+        )
+      );
+    });
   });
 }
 

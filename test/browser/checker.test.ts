@@ -106,7 +106,7 @@ describe("a real Framework build with a broken import", () => {
     // An analyst's mistakes in a real page: the cell shows a Chinese message naming the mistake.
     await writeFile(
       join(reports, "mistake.md"),
-      '# 写错的页面\n\n```js\nimport {openDatabase} from "./sdk/index.js";\nconst db = await openDatabase({fundwatch: FileAttachment("data/fundwatch.duckdb")});\nconst sql = db.sql;\n```\n\n```sql\nSELECT * FROM inspection\n```\n'
+      '# 写错的页面\n\n```js\nimport {openDatabase} from "./sdk/index.js";\nconst db = await openDatabase({fundwatch: FileAttachment("data/fundwatch.duckdb")});\nconst sql = db.sql;\n```\n\n```sql id=rows display=false\nSELECT * FROM inspection\n```\n'
     );
     // What an analyst adds, as the guide says, with no edit outside reports/: a page from the
     // scaffold (in the navigation) and a parameterized page (one per division).

@@ -135,3 +135,23 @@ describe("npm run check", () => {
     expect(text).toContain("1 个页面有问题（共检查 2 个）");
   });
 });
+
+describe("a build that needs the CDN", () => {
+  it("says which page and what to change", async () => {
+    const {explainBuildFailure} = await import("../../scripts/build.js");
+    // The real output of `observable build` offline for a ```sql cell without display=false.
+    const output = [
+      "load /index in 78ms",
+      "load /mistake npm:htl@latest → npm:htl@1.0.0",
+      "npm:isoformat@latest → npm:isoformat@0.2.1",
+      "npm:htl@1.0.0/+esm → reports/.observablehq/cache/_npm/htl@1.0.0/_esm.js",
+      "TypeError: fetch failed",
+      "  [cause]: Error: getaddrinfo ENOTFOUND cdn.jsdelivr.net",
+      "Unexpected error: fetch failed"
+    ].join("\n");
+    const why = explainBuildFailure(output);
+    expect(why).toMatch(/^页面 \/mistake 需要从 CDN 下载 npm:isoformat@latest、npm:htl@1\.0\.0\/\+esm/);
+    expect(why).toContain("display=false");
+    expect(explainBuildFailure("load /index in 78ms\nSyntaxError: Unexpected token")).toBeNull();
+  });
+});
