@@ -118,9 +118,11 @@ display(
 
 \`\`\`js
 // 按所选指标排名（direction：指标越高越好还是越低越好；没有方向的指标按越高越好）。
+// 选了地市时只在该市的县区之间排名（within）。
 const ranking = await rankDivisions(db, {
   level: "县",
   filter,
+  ...(filter.within ? {within: filter.within} : {}),
   metrics: [{id: metric.id, weight: 1, ...(metric.direction === "neutral" ? {direction: "higher"} : {})}]
 });
 display(

@@ -48,6 +48,7 @@ describe("npm run new:report", () => {
       "metricByDivision(db, metric",
       "rankedBars(rows",
       "rankDivisions(db",
+      "...(filter.within ? {within: filter.within} : {})",
       "asOfStamp(meta",
       'printHeader("测试页", meta)'
     ])
