@@ -9,21 +9,14 @@ import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {setLang, writeBriefingIndex} from "../scripts/build.js";
 import {listPages} from "../scripts/check-pages.js";
+import {copyProject} from "../scripts/copy-project.js";
 
 export const PROJECT = fileURLToPath(new URL("../", import.meta.url));
-const COPIED = ["src", "loaders", "scripts", "observablehq.config.ts", "package.json", "tsconfig.json"];
 
 /** Makes a fresh copy of the project in `dir` (node_modules linked, not copied). */
 export async function prepareWorkspace(dir: string): Promise<void> {
   await rm(dir, {recursive: true, force: true});
-  await mkdir(dir, {recursive: true});
-  for (const entry of COPIED) await cp(join(PROJECT, entry), join(dir, entry), {recursive: true});
-  await cp(join(PROJECT, "reports"), join(dir, "reports"), {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (source) => !source.includes(".observablehq")
-  });
-  await symlink(join(PROJECT, "node_modules"), join(dir, "node_modules"));
+  await copyProject(dir);
 }
 
 /** The environment of a build on `dataDir`: a fixed "today", no briefing, room for big inputs. */

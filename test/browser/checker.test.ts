@@ -1,7 +1,7 @@
 // Negative controls: the page checker must catch every kind of broken page, or a green browser
 // suite proves nothing. Includes a real Framework build with a broken import (the build passes,
 // the page is broken: only a browser finds it).
-import {cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile} from "node:fs/promises";
+import {mkdir, mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import type {Server} from "node:http";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium} from "../../scripts/browser.js";
 import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
+import {copyProject as copyTo} from "../../scripts/copy-project.js";
 import {newReport} from "../../scripts/new-report.js";
 import {startServer} from "../../scripts/serve.js";
 
@@ -71,15 +72,7 @@ describe("a real Framework build with a broken import", () => {
   async function copyProject(): Promise<string> {
     const temp = await mkdtemp(join(tmpdir(), "fundwatch-broken-"));
     temps.push(temp);
-    for (const entry of ["src", "loaders", "scripts", "data", "observablehq.config.ts", "package.json"]) {
-      await cp(join(ROOT, entry), join(temp, entry), {recursive: true});
-    }
-    await cp(join(ROOT, "reports"), join(temp, "reports"), {
-      recursive: true,
-      verbatimSymlinks: true,
-      filter: (source) => !source.includes(".observablehq")
-    });
-    await symlink(join(ROOT, "node_modules"), join(temp, "node_modules"));
+    await copyTo(temp, {data: true});
     return temp;
   }
 

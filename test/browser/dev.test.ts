@@ -2,15 +2,15 @@
 // edit to the SDK without a manual reload, and a page added to reports/navigation.json shows in the
 // navigation. Runs on a copy of the project, so the checkout is never edited.
 import {spawn, type ChildProcess} from "node:child_process";
-import {cp, mkdtemp, readFile, rm, symlink, writeFile} from "node:fs/promises";
+import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {createServer} from "node:net";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import type {Browser} from "playwright-core";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium} from "../../scripts/browser.js";
+import {copyProject} from "../../scripts/copy-project.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
 let browser: Browser;
 let temp: string;
 let dev: ChildProcess | undefined;
@@ -32,14 +32,7 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   browser = await launchChromium();
   temp = await mkdtemp(join(tmpdir(), "fundwatch-dev-"));
-  for (const entry of ["src", "loaders", "scripts", "data", "observablehq.config.ts", "package.json"])
-    await cp(join(ROOT, entry), join(temp, entry), {recursive: true});
-  await cp(join(ROOT, "reports"), join(temp, "reports"), {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (source) => !source.includes(".observablehq")
-  });
-  await symlink(join(ROOT, "node_modules"), join(temp, "node_modules"));
+  await copyProject(temp, {data: true});
   await writeFile(join(temp, "src", "reload-probe.ts"), 'export const probe = "第一版";\n');
   await writeFile(
     join(temp, "reports", "probe.md"),

@@ -1,0 +1,24 @@
+/**
+ * A working copy of this project in another folder, for builds that must not touch the checkout: the
+ * benchmark's site and the browser tests that add pages or edit the SDK. node_modules is linked, not
+ * copied; Framework's cache (reports/.observablehq) is left behind, so the copy builds from cold.
+ */
+import {cp, mkdir, symlink} from "node:fs/promises";
+import {join} from "node:path";
+import {fileURLToPath} from "node:url";
+
+const PROJECT = fileURLToPath(new URL("../", import.meta.url));
+const COPIED = ["src", "loaders", "scripts", "observablehq.config.ts", "package.json", "tsconfig.json"];
+
+/** Copies the project into `dir` (which must not exist or be empty); `data` also copies data/. */
+export async function copyProject(dir: string, {data = false}: {data?: boolean} = {}): Promise<void> {
+  await mkdir(dir, {recursive: true});
+  for (const entry of data ? [...COPIED, "data"] : COPIED)
+    await cp(join(PROJECT, entry), join(dir, entry), {recursive: true});
+  await cp(join(PROJECT, "reports"), join(dir, "reports"), {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (source) => !source.includes(".observablehq")
+  });
+  await symlink(join(PROJECT, "node_modules"), join(dir, "node_modules"));
+}
