@@ -8,6 +8,8 @@ export default tseslint.config(
       "node_modules/",
       "dist/",
       "dist.*/",
+      ".fundwatch-build/",
+      "release/",
       "reports/.observablehq/",
       "reports/sdk/",
       "test-results/",

@@ -43,7 +43,14 @@ export interface Results {
   /** Sizes whose run stopped with an error (a build that failed, say), with the error. */
   failed: {rows: number; error: string}[];
   seconds: number;
+  /**
+   * Serving under load (bench/load.ts): wrk against a real nginx with deploy/nginx's configuration while
+   * a second release is installed; measured on the site of `rows` (the largest size built), or null.
+   */
+  load?: {measured_at: string; rows: number | null; result: LoadResult} | null;
 }
+
+import {formatLoadTable, type LoadResult} from "./load.js";
 
 const rowsLabel = (n: number): string => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 const mb = (bytes: number | null | undefined): string =>
@@ -321,5 +328,20 @@ export function renderResults(results: Results): string {
     ),
     ""
   );
+  if (results.load) {
+    const {result, rows, measured_at} = results.load;
+    out.push(
+      "## Serving under load (nginx)",
+      "",
+      `Measured ${measured_at.slice(0, 10)} by \`bench/load.ts\` on ${rows === null ? "the project's own dist/" : `the ${rowsLabel(rows)} site`}: Debian's nginx on 127.0.0.1 with deploy/nginx's configuration serves release A under /reports/fund/; wrk (${result.config.threads} threads, ${result.config.connections} connections, ${result.config.durationSeconds} s, ${result.config.timeoutSeconds} s timeout) cycles through all ${result.urls} URLs of A (every file, and every page by its clean URL, some with Accept-Encoding: gzip), and after ${result.config.swapAtSeconds} s deploy/install.sh installs release B (new data file, changed page) and swaps it in. One run: the machine's two cores serve nginx and wrk at once.`,
+      "",
+      formatLoadTable(result),
+      "",
+      result.problems.length === 0
+        ? "No socket error, no non-2xx response, and the swap happened under load."
+        : `Problems: ${result.problems.join("; ")}`,
+      ""
+    );
+  }
   return out.join("\n");
 }

@@ -11,13 +11,14 @@
  * under bench/.cache/quick/ so the committed full-run figures stay.
  */
 import {cpus, totalmem, release, platform} from "node:os";
-import {mkdir, stat} from "node:fs/promises";
+import {mkdir, readFile, stat} from "node:fs/promises";
 import {writeAtomic} from "../loaders/outputs.js";
 import {join, resolve} from "node:path";
 import {execFileSync} from "node:child_process";
 import {findChromium} from "../scripts/browser.js";
 import {expectedCharts} from "../scripts/check-pages.js";
 import {ensureDataset} from "./data.js";
+import {formatLoadTable, runLoad, type LoadResult} from "./load.js";
 import {benchIngest} from "./ingest.js";
 import {exportArrow} from "./baselines/export-arrow.js";
 import {writeOverviewJson} from "./baselines/overview-json.js";
@@ -56,6 +57,9 @@ export const TRAFFIC_PAGES = [
 ];
 
 interface Options {
+  /** Only the load check (bench/load.ts) on `loadSite`, added to the results already in the output folder. */
+  loadOnly: boolean;
+  loadSite: string | null;
   sizes: number[];
   runs: number;
   quick: boolean;
@@ -65,10 +69,19 @@ interface Options {
 }
 
 const USAGE =
-  "npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3] [--throttle link|devtools] [--out DIR]";
+  "npm run bench [-- --quick] [--sizes 10000,100000] [--runs 3] [--throttle link|devtools] [--out DIR]" +
+  " | npm run bench -- --load-only [--site DIR] [--out DIR]";
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = {sizes: FULL_SIZES, runs: 3, quick: false, throttle: "link", out: null};
+  const options: Options = {
+    loadOnly: false,
+    loadSite: null,
+    sizes: FULL_SIZES,
+    runs: 3,
+    quick: false,
+    throttle: "link",
+    out: null
+  };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     if (arg === "--quick") {
@@ -80,6 +93,11 @@ function parseArgs(argv: string[]): Options {
       const dir = argv[++i];
       if (!dir) throw new Error("--out 后应跟目录");
       options.out = dir;
+    } else if (arg === "--load-only") options.loadOnly = true;
+    else if (arg === "--site") {
+      const dir = argv[++i];
+      if (!dir) throw new Error("--site 后应跟目录");
+      options.loadSite = dir;
     } else if (arg === "--throttle") {
       const method = argv[++i];
       if (method !== "link" && method !== "devtools") throw new Error("--throttle 应为 link 或 devtools");
@@ -224,6 +242,11 @@ async function benchBrowser(siteDir: string, dbFile: string, {runs, throttle}: O
   }
 }
 
+/** The load check (bench/load.ts) with the figures' settings: 30 s, 2 threads, 16 connections. */
+function benchLoad(site: string): Promise<LoadResult> {
+  return runLoad({site, durationSeconds: 30, threads: 2, connections: 16, timeoutSeconds: 10, log});
+}
+
 async function benchSize(rows: number, options: Options): Promise<SizeResult> {
   const cache = join(PROJECT, "bench", ".cache");
   const sizeStart = performance.now();
@@ -308,6 +331,18 @@ async function main(): Promise<void> {
     await writeAtomic(join(outDir, "RESULTS.md"), markdown);
     return markdown;
   };
+  if (options.loadOnly) {
+    // Keeps the sizes already measured and replaces only the load figures.
+    const previous = await readFile(join(outDir, "results.json"), "utf-8").catch(() => null);
+    if (previous) Object.assign(results, JSON.parse(previous) as Results);
+    const site = resolve(options.loadSite ?? join(PROJECT, "dist"));
+    results.load = {measured_at: new Date().toISOString(), rows: null, result: await benchLoad(site)};
+    await writeAtomic(join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    await writeAtomic(join(outDir, "RESULTS.md"), renderResults(results));
+    process.stdout.write(formatLoadTable(results.load.result) + "\n");
+    if (results.load.result.problems.length > 0) process.exitCode = 1;
+    return;
+  }
   for (const rows of options.sizes) {
     try {
       results.sizes.push(await benchSize(rows, options));
@@ -318,6 +353,20 @@ async function main(): Promise<void> {
       log(`${rows.toLocaleString("en-US")} 行：失败：${message}`);
     }
     await save();
+  }
+  const largest = results.sizes.at(-1);
+  if (largest) {
+    // The site of the last size built is still in the workspace: serve it under load.
+    log("负载：nginx + wrk，发布包切换…");
+    try {
+      const result = await benchLoad(join(PROJECT, "bench", ".cache", "site", "dist"));
+      results.load = {measured_at: new Date().toISOString(), rows: largest.rows, result};
+    } catch (error) {
+      results.failed.push({
+        rows: 0,
+        error: `负载测试：${error instanceof Error ? error.message : String(error)}`
+      });
+    }
   }
   process.stdout.write(await save());
   log(

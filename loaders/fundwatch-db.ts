@@ -45,6 +45,22 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
   return result;
 }
 
+/** How a failed loader starts its message on stderr; scripts/build.ts quotes that block in its error. */
+export const LOADER_FAILURE = "[fundwatch] 数据加载失败：";
+
+/**
+ * The site loader's entry point: the database file to `out`, or, when the inputs cannot be loaded, the
+ * reason on stderr after {@link LOADER_FAILURE} and exit code 1 (so the build fails, saying why).
+ */
+export async function runDatabaseLoader(out: Writable, projectRoot: string): Promise<void> {
+  try {
+    await buildDatabaseTo(out, projectRoot);
+  } catch (error) {
+    console.error(`${LOADER_FAILURE}${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
+
 /**
  * The codes of the city and county-level divisions of the input folder, sorted: one page each for
  * every parameterized page `reports/<folder>/[code].md` (the config's `dynamicPaths`). Only the divisions file is read (all files when no

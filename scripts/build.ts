@@ -1,24 +1,47 @@
 /**
- * `npm run build`: builds the site into dist/ with no network access but the npm registry.
- * Data loaders always rerun (their cached outputs are removed first), so a rebuild can never
- * publish figures made from older inputs; the HTML gets lang="zh-CN" (Framework has no option).
+ * `npm run build`: builds the site with no network access but the npm registry, and publishes it to
+ * dist/ only when everything passed. In order:
+ *
+ * 1. Cached data-loader outputs are kept only if everything the loaders read is unchanged since the
+ *    last successful build (scripts/loader-cache.ts); otherwise every loader reruns.
+ * 2. `observable build` writes into a staging folder (.fundwatch-build/next), never into dist/.
+ * 3. The pages get lang="zh-CN" and their inline scripts are moved to files (for the CSP); build.json
+ *    records the build time, commit, library versions and the data's as-of date and input files.
+ * 4. Every page is opened in headless Chromium (scripts/check-pages.ts): no error, no outside request,
+ *    its charts drawn. Then the PDF briefing, and gzip siblings for the server.
+ * 5. Only then does the staging folder replace dist/. A failure at any step leaves dist/ as it was,
+ *    keeps the unpublished output in .fundwatch-build/failed/ and exits non-zero with the reason.
+ *
+ * `--no-check` skips step 4's page check (recorded in build.json; `npm run release` refuses such a build).
  */
-import {spawn} from "node:child_process";
-import {readdir, readFile, rm, writeFile} from "node:fs/promises";
+import {execFileSync, spawn} from "node:child_process";
+import {mkdir, open, readdir, readFile, rename, rm, stat, writeFile} from "node:fs/promises";
 import {basename, join, relative} from "node:path";
 import {fileURLToPath} from "node:url";
-import {writeBriefing, type BriefingSummary} from "./briefing.js";
+import {DuckDBInstance} from "@duckdb/node-api";
+import {LOADER_FAILURE} from "../loaders/fundwatch-db.js";
+import type {BuildInfo} from "./build-info.js";
+import {writeAtomic} from "../loaders/outputs.js";
+import {launchChromium} from "./browser.js";
+export type {BuildInfo};
+import {databaseFile, writeBriefing, type BriefingSummary} from "./briefing.js";
+import {checkPages, listPages, type PageReport} from "./check-pages.js";
+import {externalizeInlineScripts} from "./csp.js";
+import {
+  clearLoaderCache,
+  recordLoaderInputs,
+  refreshLoaderCache,
+  type CacheDecision
+} from "./loader-cache.js";
+import {precompress} from "./precompress.js";
+import {startServer} from "./serve.js";
+import {formatDate} from "../src/format/date.js";
 
 const projectRoot = fileURLToPath(new URL("../", import.meta.url));
 
-/** Removes cached loader outputs, keeping the bundles of node imports (`_node`), which are keyed by version. */
-export async function clearLoaderCache(root = projectRoot): Promise<void> {
-  const cache = join(root, "reports", ".observablehq", "cache");
-  const entries = await readdir(cache).catch(() => [] as string[]);
-  await Promise.all(
-    entries.filter((e) => e !== "_node").map((e) => rm(join(cache, e), {recursive: true, force: true}))
-  );
-}
+export {clearLoaderCache};
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 async function* htmlFiles(dir: string): AsyncGenerator<string> {
   for (const entry of await readdir(dir, {withFileTypes: true})) {
@@ -43,10 +66,32 @@ export async function setLang(outDir: string): Promise<number> {
 }
 
 /**
- * Why a failed `observable build` failed, in Chinese, when its output shows a known cause: a page that
- * needs a module from the CDN (the intranet has none). Null when the output shows no known cause.
+ * Writes the data's as-of date into every page's footer, where observablehq.config.ts left the marker
+ * `<!--fw-as-of-->`; throws naming a page that has no marker (every page must state it).
+ */
+export async function stampAsOf(outDir: string, asOf: string): Promise<number> {
+  const stamp =
+    ` · <span class="fw-as-of" data-as-of="${asOf.replace(/[^0-9-]/g, "")}">` +
+    `数据截至 ${formatDate(asOf || null)}</span>`;
+  let count = 0;
+  for await (const file of htmlFiles(outDir)) {
+    const text = await readFile(file, "utf-8");
+    if (!text.includes("<!--fw-as-of-->"))
+      throw new Error(`${file}: 页脚中没有数据截至日期的位置（<!--fw-as-of-->）`);
+    await writeFile(file, text.replaceAll("<!--fw-as-of-->", stamp));
+    ++count;
+  }
+  return count;
+}
+
+/**
+ * Why a failed `observable build` failed, in Chinese, when its output shows a known cause: a data
+ * loader that could not load its inputs (its marked message, quoted), or a page that needs a module
+ * from the CDN (the intranet has none). Null when the output shows no known cause.
  */
 export function explainBuildFailure(output: string): string | null {
+  const failures = [...output.matchAll(new RegExp(`${escapeRegExp(LOADER_FAILURE)}(.*(?:\\n- .*)*)`, "g"))];
+  if (failures.length > 0) return failures.map((m) => m[1]).join("\n");
   const cdn = /ENOTFOUND cdn\.jsdelivr\.net|fetch failed/.test(output);
   const npm = [...output.matchAll(/^(npm:[^\s]+) → /gm)].map((m) => m[1]);
   if (!cdn || npm.length === 0) return null;
@@ -96,6 +141,8 @@ export async function writeBriefingIndex(dist: string, summary: BriefingSummary)
 
 export interface BriefingStepOptions {
   root: string;
+  /** The built site the briefing is made from and written into (default `root/dist`). */
+  dist?: string;
   env: NodeJS.ProcessEnv;
   /** Finds Chromium or throws (default: the system's); tests inject a failing one. */
   findChromium?: () => string;
@@ -109,6 +156,7 @@ export interface BriefingStepOptions {
  */
 export async function briefingStep({
   root,
+  dist = join(root, "dist"),
   env,
   findChromium,
   log = (message: string) => console.error(message)
@@ -116,14 +164,14 @@ export async function briefingStep({
   if (env.FUNDWATCH_BRIEFING === "0") {
     const skipped = "已按要求跳过（FUNDWATCH_BRIEFING=0）";
     log(`[fundwatch] 未生成 PDF 简报：${skipped}。`);
-    await writeBriefingIndex(join(root, "dist"), {sections: [], skipped});
+    await writeBriefingIndex(dist, {sections: [], skipped});
     return {sections: [], skipped};
   }
   // While the pages are printed the index exists and says so (the overview reads it).
-  await writeBriefingIndex(join(root, "dist"), {sections: [], skipped: "正在生成"});
-  const summary = await writeBriefing({dist: join(root, "dist"), findChromium, log});
+  await writeBriefingIndex(dist, {sections: [], skipped: "正在生成"});
+  const summary = await writeBriefing({dist: dist, findChromium, log});
   await writeBriefingIndex(
-    join(root, "dist"),
+    dist,
     summary.file === undefined ? {sections: [], skipped: "构建机器上没有 Chromium"} : summary
   );
   if (summary.skipped !== undefined || summary.file === undefined) {
@@ -132,28 +180,280 @@ export async function briefingStep({
   } else {
     const pages = summary.sections.reduce((sum, s) => sum + s.pages, 0);
     log(
-      `[fundwatch] PDF 简报：${relative(root, summary.file)}（${summary.sections.length} 节，${pages} 页）`
+      `[fundwatch] PDF 简报：${join("dist", relative(dist, summary.file))}（${summary.sections.length} 节，${pages} 页）`
     );
   }
   return summary;
 }
 
-/** Builds the site of the project at `root` (default: this one) into `root/dist`, with its PDF briefing. */
+/** The commit of the checkout at `root` and whether it has uncommitted changes; null outside git. */
+export function gitCommit(root: string): {commit: string | null; dirty: boolean} {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "ignore"]
+    })
+      .toString()
+      .trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "ignore"]
+    }).toString();
+    return {commit: /^[0-9a-f]{40}$/.test(commit) ? commit : null, dirty: status.trim() !== ""};
+  } catch {
+    return {commit: null, dirty: false};
+  }
+}
+
+async function packageVersion(root: string, name: string): Promise<string> {
+  const text = await readFile(join(root, "node_modules", name, "package.json"), "utf-8");
+  return String((JSON.parse(text) as {version: unknown}).version);
+}
+
+/** The as-of date, source, generation time and input files recorded in the built site's database file. */
+export async function readDataInfo(dist: string): Promise<BuildInfo["data"]> {
+  const file = await databaseFile(dist);
+  const instance = await DuckDBInstance.create(file, {access_mode: "READ_ONLY"});
+  const connection = await instance.connect();
+  try {
+    const meta = new Map(
+      (await connection.runAndReadAll("SELECT key, value FROM meta"))
+        .getRows()
+        .map(([k, v]) => [String(k), String(v)])
+    );
+    const inputs = (
+      await connection.runAndReadAll(
+        "SELECT file, dataset, sha256, rows_read, rows_loaded, rows_rejected, rows_skipped FROM inputs ORDER BY file, sheet"
+      )
+    )
+      .getRows()
+      .map(([file, dataset, sha256, read, loaded, rejected, skipped]) => ({
+        file: String(file),
+        dataset: String(dataset),
+        sha256: String(sha256),
+        rows_read: Number(read),
+        rows_loaded: Number(loaded),
+        rows_rejected: Number(rejected),
+        rows_skipped: Number(skipped ?? 0)
+      }));
+    return {
+      as_of: meta.get("as_of") ?? "",
+      source: meta.get("source") ?? "",
+      generated_at: meta.get("generated_at") ?? "",
+      inputs
+    };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * A loader that exits 0 is trusted by Framework even when its output is empty: refuse a site whose
+ * data has no as-of date, no input file, or no loaded row.
+ */
+export function checkDataInfo(data: BuildInfo["data"]): void {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(data.as_of))
+    throw new Error(`数据文件没有数据截至日期（as_of=「${data.as_of}」）`);
+  if (data.inputs.length === 0) throw new Error("数据文件没有记录任何输入文件：输入目录是空的吗？");
+  if (data.inputs.every((i) => i.rows_loaded === 0)) throw new Error("所有输入文件都没有载入任何行");
+}
+
+/** Opens every page of the built site in `dist` in headless Chromium. */
+async function checkBuiltPages(
+  root: string,
+  dist: string,
+  screenshotDir: string | undefined
+): Promise<PageReport[]> {
+  const pages = await listPages(dist);
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  try {
+    browser = await launchChromium();
+  } catch (error) {
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n发布前的页面检查需要 Chromium。` +
+        "只在本机预览可以用 npm run build -- --no-check（这样的构建不能用 npm run release 打包）。",
+      {cause: error}
+    );
+  }
+  const {server, url} = await startServer({root: dist});
+  try {
+    // One page at a time: two at once on a two-core machine made a slow cell miss the wait now and then.
+    return await checkPages({browser, baseUrl: url, pages, sourceRoot: join(root, "reports"), screenshotDir});
+  } finally {
+    server.close();
+    await browser.close();
+  }
+}
+
+/** Formats the problems of the pages that failed the check, for the build's error message. */
+export function describeFailedPages(reports: readonly PageReport[], limit = 10): string {
+  const failed = reports.filter((r) => r.problems.length > 0);
+  const cut = (text: string): string => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+  const lines = failed.slice(0, limit).map((r) => {
+    const unique = [...new Set(r.problems)];
+    return `  ${r.path}：${unique.slice(0, 3).map(cut).join("；")}${unique.length > 3 ? " …" : ""}`;
+  });
+  if (failed.length > limit) lines.push(`  …另有 ${failed.length - limit} 个页面`);
+  return `${failed.length} 个页面没有通过检查（共 ${reports.length} 个）：\n${lines.join("\n")}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+/** Takes the build lock of the project (one build at a time); returns its release. */
+async function lockBuild(work: string): Promise<() => Promise<void>> {
+  const file = join(work, "lock");
+  for (let attempt = 0; attempt < 2; ++attempt) {
+    try {
+      const handle = await open(file, "wx");
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(file, {force: true});
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(await readFile(file, "utf-8").catch(() => ""));
+      let alive = false;
+      try {
+        if (pid > 0) alive = process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (alive) throw new Error(`另一个构建正在进行（进程 ${pid}）；等它结束再构建`);
+      await rm(file, {force: true});
+    }
+  }
+  throw new Error(`无法取得构建锁 ${file}`);
+}
+
+/** Replaces `dist` with `staging` (two renames on one file system; the old site is removed after). */
+async function publish(staging: string, dist: string, work: string): Promise<void> {
+  const previous = join(work, `previous-${process.pid}-${Date.now()}`);
+  const had = await exists(dist);
+  if (had) await rename(dist, previous);
+  try {
+    await rename(staging, dist);
+  } catch (error) {
+    if (had) await rename(previous, dist);
+    throw error;
+  }
+  if (had) await rm(previous, {recursive: true, force: true});
+}
+
+export interface BuildOptions {
+  /** The project (default: this one); the site is published to `root/dist`. */
+  root?: string;
+  env?: NodeJS.ProcessEnv;
+  findChromium?: () => string;
+  /** Open every page before publishing (default true); false publishes unchecked, saying so in build.json. */
+  check?: boolean;
+  /** Where the page check keeps a screenshot of each page (default none). */
+  screenshotDir?: string;
+  log?: (message: string) => void;
+}
+
+export interface BuildResult {
+  dist: string;
+  pages: number;
+  info: BuildInfo;
+  /** The page check's report of every page (null when skipped). */
+  reports: PageReport[] | null;
+  cache: CacheDecision;
+}
+
+/** Builds the project at `root` (default: this one) and publishes it to `root/dist`; see the module comment. */
 export async function build({
   root = projectRoot,
   env = process.env,
-  findChromium
-}: {root?: string; env?: NodeJS.ProcessEnv; findChromium?: () => string} = {}): Promise<void> {
-  await clearLoaderCache(root);
-  const observable = join(root, "node_modules", ".bin", "observable");
-  await run(observable, ["build"], root, {...env, OBSERVABLE_TELEMETRY_DISABLE: "true"});
-  const pages = await setLang(join(root, "dist"));
-  await briefingStep({root, env, findChromium});
-  console.error(`[fundwatch] 构建完成：${pages} 个页面，输出目录 dist/`);
+  findChromium,
+  check = true,
+  screenshotDir,
+  log = (message: string) => console.error(message)
+}: BuildOptions = {}): Promise<BuildResult> {
+  const work = join(root, ".fundwatch-build");
+  const staging = join(work, "next");
+  const failed = join(work, "failed");
+  const dist = join(root, "dist");
+  await mkdir(work, {recursive: true});
+  const unlock = await lockBuild(work);
+  try {
+    await rm(staging, {recursive: true, force: true});
+    const builtAt = new Date(env.FUNDWATCH_BUILD_TIME ?? Date.now());
+    if (Number.isNaN(builtAt.getTime()))
+      throw new Error(`FUNDWATCH_BUILD_TIME 不是有效的时间：「${env.FUNDWATCH_BUILD_TIME}」`);
+    const {commit, dirty} = gitCommit(root);
+    const cache = await refreshLoaderCache(root, env);
+    log(
+      cache.reused
+        ? "[fundwatch] 数据加载器的输入与上次成功构建相同，沿用缓存的输出"
+        : `[fundwatch] 重新运行数据加载器：${cache.reasons.join("；")}`
+    );
+    try {
+      const observable = join(root, "node_modules", ".bin", "observable");
+      await run(observable, ["build"], root, {
+        ...env,
+        OBSERVABLE_TELEMETRY_DISABLE: "true",
+        FUNDWATCH_OUTPUT_DIR: relative(root, staging),
+        FUNDWATCH_BUILD_TIME: builtAt.toISOString(),
+        FUNDWATCH_BUILD_COMMIT: commit ?? ""
+      });
+      await recordLoaderInputs(root, cache.fingerprint);
+      const pages = await setLang(staging);
+      await externalizeInlineScripts(staging);
+      const data = await readDataInfo(staging);
+      checkDataInfo(data);
+      await stampAsOf(staging, data.as_of);
+      await briefingStep({root, dist: staging, env, findChromium, log});
+      let reports: PageReport[] | null = null;
+      if (check) {
+        log(`[fundwatch] 检查页面：用无头浏览器打开全部 ${pages} 个页面…`);
+        reports = await checkBuiltPages(root, staging, screenshotDir);
+        if (reports.some((r) => r.problems.length > 0)) throw new Error(describeFailedPages(reports));
+      } else
+        log("[fundwatch] 按要求跳过页面检查（--no-check）；这个构建不能用来发布（npm run release 会拒绝）");
+      const info: BuildInfo = {
+        format: 1,
+        built_at: builtAt.toISOString(),
+        commit,
+        commit_dirty: dirty,
+        versions: {
+          framework: await packageVersion(root, "@observablehq/framework"),
+          duckdb_wasm: await packageVersion(root, "@duckdb/duckdb-wasm"),
+          node: process.version
+        },
+        data,
+        page_check: {status: reports ? "passed" : "skipped", pages: reports?.length ?? 0},
+        loaders: {rerun: !cache.reused, reasons: cache.reasons}
+      };
+      await writeAtomic(join(staging, "build.json"), JSON.stringify(info, null, 2) + "\n");
+      await precompress(staging);
+      await publish(staging, dist, work);
+      log(`[fundwatch] 构建完成：${pages} 个页面，已发布到 dist/（数据截至 ${data.as_of}）`);
+      return {dist, pages, info, reports, cache};
+    } catch (error) {
+      await rm(failed, {recursive: true, force: true});
+      if (await exists(staging)) await rename(staging, failed).catch(() => undefined);
+      const reason = error instanceof Error ? error.message : String(error);
+      const kept = (await exists(failed)) ? `未发布的输出留在 ${relative(root, failed)}/ 供查看。` : "";
+      throw new Error(
+        `${reason}\n构建没有发布：dist/ 保持原样${(await exists(dist)) ? "（上一次发布的站点仍在）" : ""}。${kept}`,
+        {cause: error}
+      );
+    }
+  } finally {
+    await unlock();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  build().catch((error: unknown) => {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== "--no-check");
+  if (unknown.length > 0) {
+    console.error(`[fundwatch] 不认识的参数：${unknown.join(" ")}（用法：npm run build [-- --no-check]）`);
+    process.exit(2);
+  }
+  build({check: !args.includes("--no-check")}).catch((error: unknown) => {
     console.error(`[fundwatch] 构建失败：${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

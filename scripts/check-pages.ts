@@ -102,8 +102,8 @@ export async function settle(page: Page, timeoutMs: number): Promise<boolean> {
 
 /**
  * Records in `problems` what goes wrong on `page` from now on: requests to any origin but `origin`
- * (blocked, so nothing leaves the machine), uncaught errors, console errors, failed requests and
- * HTTP errors.
+ * (blocked, so nothing leaves the machine; or refused by the site's Content-Security-Policy), uncaught
+ * errors, console errors, failed requests and HTTP errors.
  */
 export async function watchPage(page: Page, origin: string, problems: string[]): Promise<void> {
   await page.context().route("**/*", (route) => {
@@ -115,7 +115,15 @@ export async function watchPage(page: Page, origin: string, problems: string[]):
   });
   page.on("pageerror", (error) => problems.push(`页面未捕获的错误：${error.message}`));
   page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`控制台错误：${message.text()}`);
+    if (message.type() !== "error") return;
+    problems.push(`控制台错误：${message.text()}`);
+    // Under the site's Content-Security-Policy (scripts/csp.ts) the browser refuses an outside
+    // address before any request leaves, so the route above never sees it: the refusal is the request.
+    const refused = /'(https?:\/\/[^']+)' violates the following Content Security Policy/.exec(
+      message.text()
+    )?.[1];
+    if (refused && URL.canParse(refused) && new URL(refused).origin !== origin)
+      problems.push(`请求了站外地址：${refused}（被内容安全策略拦截）`);
   });
   page.on("requestfailed", (request) => {
     if (new URL(request.url()).origin === origin)
@@ -159,6 +167,10 @@ export interface CheckOptions {
   screenshotDir?: string;
   timeoutMs?: number;
   viewport?: {width: number; height: number};
+  /** Called with each page before it is opened: to add an init script or listen to its responses. */
+  beforeOpen?: (page: Page, path: string) => Promise<void>;
+  /** Problems of a settled page that the checks here do not look for (the nginx test's CSP checks). */
+  moreProblems?: (page: Page, path: string) => Promise<string[]>;
 }
 
 export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
@@ -174,6 +186,7 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
     const page = await context.newPage();
     const problems: string[] = [];
     await watchPage(page, origin, problems);
+    await options.beforeOpen?.(page, path);
     await openSettled(page, new URL(path.replace(/^\//, ""), baseUrl).href, problems, timeoutMs);
     const expected = await expectedCharts(sourceRoot, path);
     // A cell may still be computing (a query on the slower mvp bundle) when the loading markers are
@@ -205,6 +218,7 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
       }))
     }));
     problems.push(...(await errorCells(page)));
+    if (options.moreProblems) problems.push(...(await options.moreProblems(page, path)));
     if (state.lang !== "zh-CN") problems.push(`<html lang> 应为 zh-CN，实为「${state.lang}」`);
     const rendered = state.charts.filter((c) => !c.empty && c.marks > 0);
     for (const chart of state.charts) {

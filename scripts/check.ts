@@ -74,7 +74,8 @@ async function main(): Promise<number> {
   const dist = join(root, "dist");
   if (options.build) {
     console.error("[fundwatch] 构建站点（不生成 PDF 简报）…");
-    await build({root, env: {...process.env, FUNDWATCH_BRIEFING: "0"}});
+    // The build's own page check would open every page; this command checks the pages asked for below.
+    await build({root, env: {...process.env, FUNDWATCH_BRIEFING: "0"}, check: false});
   }
   const pages = pagesToCheck(await listPages(dist), options);
   const browser = await launchChromium();

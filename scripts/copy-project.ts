@@ -8,7 +8,15 @@ import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 
 const PROJECT = fileURLToPath(new URL("../", import.meta.url));
-const COPIED = ["src", "loaders", "scripts", "observablehq.config.ts", "package.json", "tsconfig.json"];
+const COPIED = [
+  "src",
+  "loaders",
+  "scripts",
+  "deploy",
+  "observablehq.config.ts",
+  "package.json",
+  "tsconfig.json"
+];
 
 /** Copies the project into `dir` (which must not exist or be empty); `data` also copies data/. */
 export async function copyProject(dir: string, {data = false}: {data?: boolean} = {}): Promise<void> {

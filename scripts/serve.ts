@@ -1,7 +1,8 @@
 /**
  * A static server for dist/ on 127.0.0.1: clean URLs (/about → about.html), the right MIME type for
  * .wasm, range requests, no caching of HTML (revalidated by ETag) and long-lived caching of Framework's
- * hashed assets and version-pinned node imports.
+ * hashed assets and version-pinned node imports. Every response carries the site's
+ * Content-Security-Policy (scripts/csp.ts), as nginx sends it in production (deploy/nginx/).
  * `npm start` uses it after the build; the browser tests use it too.
  */
 import {createReadStream} from "node:fs";
@@ -10,6 +11,7 @@ import {createServer, type Server} from "node:http";
 import type {AddressInfo} from "node:net";
 import {extname, join, normalize, resolve, sep} from "node:path";
 import {fileURLToPath} from "node:url";
+import {SECURITY_HEADERS} from "./csp.js";
 
 const MIME: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -74,7 +76,7 @@ export async function startServer({
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
       if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, {Allow: "GET, HEAD"}).end();
+        res.writeHead(405, {...SECURITY_HEADERS, Allow: "GET, HEAD"}).end();
         return;
       }
       let file = await findFile(absRoot, url.pathname);
@@ -83,7 +85,9 @@ export async function startServer({
         file = await findFile(absRoot, "/404.html");
         status = 404;
         if (!file) {
-          res.writeHead(404, {"Content-Type": "text/plain; charset=utf-8"}).end("404 未找到");
+          res
+            .writeHead(404, {...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8"})
+            .end("404 未找到");
           return;
         }
       }
@@ -99,7 +103,7 @@ export async function startServer({
             : "no-cache",
         ETag: etag,
         "Last-Modified": new Date(info.mtimeMs).toUTCString(),
-        "X-Content-Type-Options": "nosniff"
+        ...SECURITY_HEADERS
       };
       // A revalidation (no-cache files: HTML, data without a hash) costs a round trip, not the bytes.
       if (status === 200 && req.headers["if-none-match"]?.split(/\s*,\s*/).includes(etag)) {
@@ -111,7 +115,7 @@ export async function startServer({
         const start = range[1] ? Number(range[1]) : Math.max(0, info.size - Number(range[2]));
         const end = range[1] && range[2] ? Math.min(Number(range[2]), info.size - 1) : info.size - 1;
         if (start > end || start >= info.size) {
-          res.writeHead(416, {"Content-Range": `bytes */${info.size}`}).end();
+          res.writeHead(416, {...SECURITY_HEADERS, "Content-Range": `bytes */${info.size}`}).end();
           return;
         }
         res.writeHead(206, {
@@ -127,7 +131,8 @@ export async function startServer({
       if (req.method === "HEAD") res.end();
       else createReadStream(file).pipe(res);
     } catch (error) {
-      if (!res.headersSent) res.writeHead(500, {"Content-Type": "text/plain; charset=utf-8"});
+      if (!res.headersSent)
+        res.writeHead(500, {...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8"});
       res.end(`500 服务器错误：${error instanceof Error ? error.message : String(error)}`);
     }
   });

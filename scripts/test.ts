@@ -6,6 +6,7 @@
  * so one run reports everything; the last line is "tests: N passed, N failed".
  */
 import {spawn} from "node:child_process";
+import {existsSync} from "node:fs";
 import {mkdir, readFile, rm} from "node:fs/promises";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
@@ -43,6 +44,16 @@ interface VitestReport {
 
 try {
   console.log(`Chromium：${findChromium()}`);
+  // The intranet-serving tests start a real nginx and load it with wrk (Debian packages).
+  const missing = [
+    ["/usr/sbin/nginx", "nginx-light"],
+    ["/usr/bin/wrk", "wrk"]
+  ].filter(([path]) => !existsSync(path ?? ""));
+  if (missing.length > 0)
+    throw new Error(
+      `找不到 ${missing.map(([path]) => path).join("、")}：nginx 与负载测试需要它们。请运行：\n` +
+        `  sudo apt-get install -y ${missing.map(([, pkg]) => pkg).join(" ")}`
+    );
 } catch (error) {
   console.error(`\n${error instanceof Error ? error.message : String(error)}\n`);
   console.log("tests: 0 passed, 1 failed");

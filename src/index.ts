@@ -116,8 +116,9 @@ export type {RankedBarsOptions} from "./charts/ranked-bars.js";
 export type {CoverageProgressOptions} from "./charts/coverage-progress.js";
 
 // The libraries pages use, from node_modules (never the CDN): importing them here defines
-// `Plot`, `d3`, `Inputs` and `html` in the page, so Framework adds no implicit CDN import.
-export * as Plot from "@observablehq/plot";
+// `Plot`, `d3`, `Inputs` and `html` in the page, so Framework adds no implicit CDN import. `Plot` is
+// Plot without the `<style>` elements the site's Content-Security-Policy refuses (charts/plot.ts).
+export {Plot} from "./charts/plot.js";
 export * as d3 from "d3";
 export * as Inputs from "@observablehq/inputs";
 export {html} from "htl";

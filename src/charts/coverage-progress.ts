@@ -4,7 +4,7 @@
  * dashed line and the 80% / 100% deadlines as rules. Readable in grayscale: each line has its own
  * marker shape, shown in the legend.
  */
-import * as Plot from "@observablehq/plot";
+import {Plot} from "./plot.js";
 import {formatDate} from "../format/date.js";
 import {formatPercent} from "../format/percent.js";
 import {campaignPhases, coverageTargetAt, type Campaign} from "../metrics/campaign.js";

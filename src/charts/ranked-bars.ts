@@ -2,7 +2,7 @@
  * Ranked horizontal bars: one bar per item, largest first, value labels at the bar ends.
  * Shaped like Framework's chart components: `rankedBars(data, {width, ...options})`.
  */
-import * as Plot from "@observablehq/plot";
+import {Plot} from "./plot.js";
 import {compareZh} from "../format/text.js";
 import {chartFigure} from "./figure.js";
 

@@ -10,7 +10,7 @@ import {inputDirectory} from "../../loaders/fundwatch-db.js";
 import {ingest, type IngestResult} from "../../loaders/ingest.js";
 import {launchChromium} from "../../scripts/browser.js";
 import {databaseFile} from "../../scripts/briefing.js";
-import {build} from "../../scripts/build.js";
+import {build, type BuildResult} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
 import {startServer} from "../../scripts/serve.js";
 import {formatMoney} from "../../src/format/money.js";
@@ -34,18 +34,16 @@ let browser: Browser;
 let server: Server;
 let baseUrl: string;
 let reports: PageReport[];
+let built: BuildResult;
 
 beforeAll(async () => {
   browser = await launchChromium(); // fails at once, saying how to install Chromium, if it is missing
-  await build();
+  // The build opens every page before it publishes (and fails if any page fails); its reports are the
+  // page checks below.
+  built = await build({screenshotDir: SHOTS});
+  reports = built.reports ?? [];
+  expect(reports.map((r) => r.path)).toEqual(await listPages(DIST));
   ({server, url: baseUrl} = await startServer({root: DIST}));
-  reports = await checkPages({
-    browser,
-    baseUrl,
-    pages: await listPages(DIST),
-    sourceRoot: join(ROOT, "reports"),
-    screenshotDir: SHOTS
-  });
   await expectedRecovery();
 });
 afterAll(async () => {
@@ -92,6 +90,22 @@ describe("every page of the built site", () => {
   it("opens with no error cell, error, off-site request or missing chart", () => {
     const problems = Object.fromEntries(reports.map((r) => [r.path, r.problems]));
     expect(problems).toEqual(Object.fromEntries(reports.map((r) => [r.path, []])));
+  });
+  it("was published only after the build's page check passed on every page, as build.json records", async () => {
+    const info = JSON.parse(await readFile(join(DIST, "build.json"), "utf-8")) as BuildResult["info"];
+    expect(info.page_check).toEqual({status: "passed", pages: reports.length});
+    expect(info.data.as_of).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(await readdir(join(ROOT, ".fundwatch-build"))).not.toContain("next");
+  });
+  it("states the build time and the data's as-of date in the footer of every page, 404 included", async () => {
+    const info = JSON.parse(await readFile(join(DIST, "build.json"), "utf-8")) as BuildResult["info"];
+    const files = [...(await listPages(DIST)).map((p) => (p === "/" ? "/index" : p)), "/404"];
+    for (const file of files) {
+      const html = await readFile(join(DIST, `${file}.html`), "utf-8");
+      expect(html, file).toContain(`<span class="fw-built" data-built-at="${info.built_at}">构建于 `);
+      expect(html, file).toContain(`<span class="fw-as-of" data-as-of="${info.data.as_of}">数据截至 `);
+      expect(html, file).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/); // no inline script (the CSP allows none)
+    }
   });
   it("keeps a screenshot of each page", async () => {
     for (const r of reports) expect((await stat(r.screenshot!)).size).toBeGreaterThan(10_000);

@@ -3,6 +3,7 @@ import type {Server} from "node:http";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {CSP} from "../../scripts/csp.js";
 import {isImmutable, startServer} from "../../scripts/serve.js";
 
 let dir: string;
@@ -62,6 +63,26 @@ describe("startServer({root})", () => {
     expect(await again.text()).toBe("");
     const other = await fetch(new URL("about", base), {headers: {"If-None-Match": 'W/"0-0"'}});
     expect(other.status).toBe(200);
+  });
+  it("sends the site's Content-Security-Policy, nosniff and no-referrer with every answer", async () => {
+    const wasm = new URL("_node/x/a.0123abcd.wasm", base);
+    const etag = (await fetch(new URL("about", base))).headers.get("etag") ?? "";
+    const answers = [
+      await fetch(base),
+      await fetch(new URL("about", base)),
+      await fetch(wasm),
+      await fetch(wasm, {headers: {Range: "bytes=1-3"}}),
+      await fetch(wasm, {headers: {Range: "bytes=99-"}}),
+      await fetch(new URL("about", base), {headers: {"If-None-Match": etag}}),
+      await fetch(new URL("nope", base)),
+      await fetch(base, {method: "POST"})
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 206, 416, 304, 404, 405]);
+    for (const answer of answers) {
+      expect(answer.headers.get("content-security-policy")).toBe(CSP);
+      expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
+    }
   });
   it("answers 404 for missing files and paths that climb out of the root", async () => {
     expect((await fetch(new URL("nope", base))).status).toBe(404);
