@@ -18,13 +18,13 @@
  */
 import {spawn, spawnSync, type ChildProcess} from "node:child_process";
 import {createHash} from "node:crypto";
-import {chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from "node:fs/promises";
+import {chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile} from "node:fs/promises";
 import {createServer} from "node:net";
 import {tmpdir} from "node:os";
 import {join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {gzipSync} from "node:zlib";
-import {createRelease, readBuildInfo, type Manifest} from "../scripts/release.js";
+import {createRelease, listFiles, readBuildInfo, type Manifest} from "../scripts/release.js";
 
 const PROJECT = fileURLToPath(new URL("../", import.meta.url));
 const PREFIX = "/reports/fund/";
@@ -111,16 +111,6 @@ export interface LoadResult {
 }
 
 const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");
-
-async function listFiles(dir: string, sub = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(join(dir, sub), {withFileTypes: true})) {
-    const rel = sub ? `${sub}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else if (entry.isFile()) out.push(rel);
-  }
-  return out.sort();
-}
 
 /**
  * Gives a site without build.json (a dist/ built before the build wrote one) a stand-in, so that it can

@@ -35,7 +35,8 @@ export function tempPathFor(path: string): string {
   return `${path}.${process.pid}.tmp`;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` is running (EPERM: it is, under another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

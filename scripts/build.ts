@@ -21,6 +21,7 @@ import {fileURLToPath} from "node:url";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {LOADER_FAILURE} from "../loaders/fundwatch-db.js";
 import type {BuildInfo} from "./build-info.js";
+import {isAlive} from "../loaders/duckdb-file.js";
 import {writeAtomic} from "../loaders/outputs.js";
 import {launchChromium} from "./browser.js";
 export type {BuildInfo};
@@ -314,13 +315,7 @@ async function lockBuild(work: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const pid = Number(await readFile(file, "utf-8").catch(() => ""));
-      let alive = false;
-      try {
-        if (pid > 0) alive = process.kill(pid, 0);
-      } catch {
-        alive = false;
-      }
-      if (alive) throw new Error(`另一个构建正在进行（进程 ${pid}）；等它结束再构建`);
+      if (pid > 0 && isAlive(pid)) throw new Error(`另一个构建正在进行（进程 ${pid}）；等它结束再构建`);
       await rm(file, {force: true});
     }
   }

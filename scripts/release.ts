@@ -38,6 +38,7 @@ import {fileURLToPath} from "node:url";
 import {createGunzip} from "node:zlib";
 import {z} from "zod";
 import {BuildInfo, BuildInput} from "./build-info.js";
+import {isAlive} from "../loaders/duckdb-file.js";
 
 export {BuildInfo, BuildInput};
 
@@ -308,15 +309,6 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
     await link(from, to);
   } catch {
     await copyFile(from, to);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

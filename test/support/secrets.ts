@@ -16,13 +16,15 @@ export interface Finding {
   how: string;
 }
 
+/** The forms a secret can take in a file; a form the same as an earlier one is left out. */
 function forms(secret: string): [string, Buffer][] {
-  return [
+  const all: [string, Buffer][] = [
     ["utf-8", Buffer.from(secret, "utf-8")],
     ["utf-16le", Buffer.from(secret, "utf16le")],
     ["base64", Buffer.from(Buffer.from(secret).toString("base64").replace(/=+$/, ""))],
     ["url", Buffer.from(encodeURIComponent(secret))]
   ];
+  return all.filter(([, bytes], i) => all.findIndex(([, other]) => other.equals(bytes)) === i);
 }
 
 function scanBytes(bytes: Buffer, file: string, secrets: readonly string[], where: string): Finding[] {
@@ -78,7 +80,14 @@ export async function scanForSecrets(path: string, secrets: readonly string[]): 
     const dir = await mkdtemp(join(tmpdir(), "fundwatch-scan-"));
     try {
       execFileSync("tar", ["-xzf", path, "-C", dir]);
-      found.push(...(await scanForSecrets(dir, secrets)).map((f) => ({...f, how: `in ${path}: ${f.how}`})));
+      // A member's finding is reported against the archive, naming the member.
+      found.push(
+        ...(await scanForSecrets(dir, secrets)).map((f) => ({
+          ...f,
+          file: path,
+          how: `member ${f.file.slice(dir.length + 1)}: ${f.how}`
+        }))
+      );
     } finally {
       await rm(dir, {recursive: true, force: true});
     }

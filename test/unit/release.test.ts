@@ -351,5 +351,5 @@ describe("npm run verify-release", () => {
     expect(bad.status).toBe(1);
     expect(cli().status).toBe(2);
     expect(cli(join(dir, "missing.tar.gz")).status).toBe(2);
-  });
+  }, 60_000); // four runs of the command through tsx: seconds each on a busy two-core machine
 });
