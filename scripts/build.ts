@@ -16,7 +16,7 @@
  */
 import {execFileSync, spawn} from "node:child_process";
 import {mkdir, open, readdir, readFile, rename, rm, stat, writeFile} from "node:fs/promises";
-import {basename, join, relative} from "node:path";
+import {basename, join, relative, sep} from "node:path";
 import {fileURLToPath} from "node:url";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {LOADER_FAILURE} from "../loaders/fundwatch-db.js";
@@ -50,6 +50,34 @@ async function* htmlFiles(dir: string): AsyncGenerator<string> {
     if (entry.isDirectory()) yield* htmlFiles(path);
     else if (entry.name.endsWith(".html")) yield path;
   }
+}
+
+/** The site's icon: a page without one makes the browser ask for /favicon.ico at the server's root (a 404 under a sub-path). */
+const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f5fa8"/>' +
+  '<path d="M9 8h14v4H14v3h8v4h-8v5H9z" fill="#fff"/></svg>\n';
+
+/**
+ * Writes favicon.svg at the top of the site and links it from every page (relative to the page, so
+ * the site works under any sub-path); returns the number of pages.
+ */
+export async function addFavicon(outDir: string): Promise<number> {
+  await writeFile(join(outDir, "favicon.svg"), FAVICON);
+  let count = 0;
+  for await (const file of htmlFiles(outDir)) {
+    const text = await readFile(file, "utf-8");
+    const depth = relative(outDir, file).split(sep).length - 1;
+    const href = depth === 0 ? "./favicon.svg" : `${"../".repeat(depth)}favicon.svg`;
+    if (!text.includes('<link rel="icon"')) {
+      if (!text.includes("</head>")) throw new Error(`${file}: 找不到 </head>，无法加入网站图标`);
+      await writeFile(
+        file,
+        text.replace("</head>", `<link rel="icon" href="${href}" type="image/svg+xml">\n</head>`)
+      );
+    }
+    ++count;
+  }
+  return count;
 }
 
 /** Sets lang="zh-CN" on every page. */
@@ -395,6 +423,7 @@ export async function build({
       });
       await recordLoaderInputs(root, cache.fingerprint);
       const pages = await setLang(staging);
+      await addFavicon(staging);
       await externalizeInlineScripts(staging);
       const data = await readDataInfo(staging);
       checkDataInfo(data);

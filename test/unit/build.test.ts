@@ -5,6 +5,7 @@ import {join} from "node:path";
 import {describe, expect, it} from "vitest";
 import {LOADER_FAILURE} from "../../loaders/fundwatch-db.js";
 import {
+  addFavicon,
   checkDataInfo,
   describeFailedPages,
   explainBuildFailure,
@@ -90,6 +91,28 @@ describe("checkDataInfo", () => {
     expect(() => checkDataInfo({...good, inputs: [{...good.inputs[0]!, rows_loaded: 0}]})).toThrow(
       /都没有载入任何行/
     );
+  });
+});
+
+describe("addFavicon", () => {
+  it("links the site's icon from every page relative to the page, once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fundwatch-icon-"));
+    try {
+      await mkdir(join(dir, "district"));
+      await writeFile(join(dir, "index.html"), "<html><head><title>a</title></head></html>");
+      await writeFile(join(dir, "district", "640100.html"), "<html><head></head></html>");
+      expect(await addFavicon(dir)).toBe(2);
+      expect(await addFavicon(dir)).toBe(2);
+      expect(await readFile(join(dir, "favicon.svg"), "utf-8")).toMatch(/^<svg /);
+      const index = await readFile(join(dir, "index.html"), "utf-8");
+      expect(index.match(/<link rel="icon"/g)).toHaveLength(1);
+      expect(index).toContain('<link rel="icon" href="./favicon.svg" type="image/svg+xml">\n</head>');
+      expect(await readFile(join(dir, "district", "640100.html"), "utf-8")).toContain(
+        'href="../favicon.svg"'
+      );
+    } finally {
+      await rm(dir, {recursive: true, force: true});
+    }
   });
 });
 
