@@ -148,7 +148,7 @@ export async function ensureBuildJson(site: string): Promise<boolean> {
  * Turns a copy of site A (in `dir`) into release B: the data file (the largest `*.<hash>.duckdb`
  * under _file/) gets new bytes and a new hashed name, every page refers to the new name, the overview
  * page (index.html) changes, build.json gets a build time an hour later and the new data sha256; the
- * `.gz` siblings of changed files are written again. Returns A's and B's data file paths.
+ * `.gz` siblings of changed files (build.json's too) are written again. Returns A's and B's data file paths.
  */
 export async function makeReleaseB(
   dir: string
@@ -174,7 +174,8 @@ export async function makeReleaseB(
   const oldName = oldData.split("/").at(-1) ?? oldData;
   const newName = newData.split("/").at(-1) ?? newData;
   const changed: string[] = [];
-  for (const f of files.filter((p) => p.endsWith(".html"))) {
+  // The pages and their scripts (the build moves each page's script into a file beside it).
+  for (const f of files.filter((p) => p.endsWith(".html") || (p.endsWith(".js") && !p.startsWith("_")))) {
     let text = await readFile(join(dir, f), "utf-8");
     const before = text;
     text = text.replaceAll(oldName, newName);
@@ -192,6 +193,11 @@ export async function makeReleaseB(
   build.built_at = new Date(Date.parse(build.built_at) + 3600_000).toISOString();
   build.data.inputs = build.data.inputs.map((input, i) => (i === 0 ? {...input, sha256: dataSha} : input));
   await writeFile(join(dir, "build.json"), JSON.stringify(build, null, 2) + "\n");
+  if (await stat(join(dir, "build.json.gz")).catch(() => null))
+    await writeFile(
+      join(dir, "build.json.gz"),
+      gzipSync(await readFile(join(dir, "build.json")), {level: 9})
+    );
   return {oldData, newData, changedPage: "index.html"};
 }
 

@@ -333,7 +333,7 @@ export function renderResults(results: Results): string {
     out.push(
       "## Serving under load (nginx)",
       "",
-      `Measured ${measured_at.slice(0, 10)} by \`bench/load.ts\` on ${rows === null ? "the project's own dist/" : `the ${rowsLabel(rows)} site`}: Debian's nginx on 127.0.0.1 with deploy/nginx's configuration serves release A under /reports/fund/; wrk (${result.config.threads} threads, ${result.config.connections} connections, ${result.config.durationSeconds} s, ${result.config.timeoutSeconds} s timeout) cycles through all ${result.urls} URLs of A (every file, and every page by its clean URL, some with Accept-Encoding: gzip), and after ${result.config.swapAtSeconds} s deploy/install.sh installs release B (new data file, changed page) and swaps it in. One run: the machine's two cores serve nginx and wrk at once.`,
+      `Measured ${measured_at.slice(0, 10)} by \`bench/load.ts\` on ${rows === null ? "a dist/ built by `npm run build` on the default data (`--load-only`)" : `the ${rowsLabel(rows)} site`}: Debian's nginx on 127.0.0.1 with deploy/nginx's configuration serves release A under /reports/fund/; wrk (${result.config.threads} threads, ${result.config.connections} connections, ${result.config.durationSeconds} s, ${result.config.timeoutSeconds} s timeout) cycles through all ${result.urls} URLs of A (every file, and every page by its clean URL, some with Accept-Encoding: gzip), and after ${result.config.swapAtSeconds} s deploy/install.sh installs release B (new data file, changed page) and swaps it in. One run: the machine's two cores serve nginx and wrk at once.`,
       "",
       formatLoadTable(result),
       "",
