@@ -276,7 +276,7 @@ function addOutline(doc: PDFDocument, entries: {title: string; pageIndex: number
 }
 
 /** Replaces `target` with `staged` (both directories): the old one stays until the new one is in place. */
-async function replaceDirectory(staged: string, target: string): Promise<void> {
+export async function replaceDirectory(staged: string, target: string): Promise<void> {
   const old = `${staged}-old`;
   const hadOld = await rename(target, old).then(
     () => true,

@@ -25,7 +25,7 @@ import {isAlive} from "../loaders/duckdb-file.js";
 import {writeAtomic} from "../loaders/outputs.js";
 import {launchChromium} from "./browser.js";
 export type {BuildInfo};
-import {databaseFile, writeBriefing, type BriefingSummary} from "./briefing.js";
+import {databaseFile, replaceDirectory, writeBriefing, type BriefingSummary} from "./briefing.js";
 import {checkPages, listPages, type PageReport} from "./check-pages.js";
 import {externalizeInlineScripts} from "./csp.js";
 import {
@@ -350,20 +350,6 @@ async function lockBuild(work: string): Promise<() => Promise<void>> {
   throw new Error(`无法取得构建锁 ${file}`);
 }
 
-/** Replaces `dist` with `staging` (two renames on one file system; the old site is removed after). */
-async function publish(staging: string, dist: string, work: string): Promise<void> {
-  const previous = join(work, `previous-${process.pid}-${Date.now()}`);
-  const had = await exists(dist);
-  if (had) await rename(dist, previous);
-  try {
-    await rename(staging, dist);
-  } catch (error) {
-    if (had) await rename(previous, dist);
-    throw error;
-  }
-  if (had) await rm(previous, {recursive: true, force: true});
-}
-
 export interface BuildOptions {
   /** The project (default: this one); the site is published to `root/dist`. */
   root?: string;
@@ -452,7 +438,7 @@ export async function build({
       };
       await writeAtomic(join(staging, "build.json"), JSON.stringify(info, null, 2) + "\n");
       await precompress(staging);
-      await publish(staging, dist, work);
+      await replaceDirectory(staging, dist);
       log(`[fundwatch] 构建完成：${pages} 个页面，已发布到 dist/（数据截至 ${data.as_of}）`);
       return {dist, pages, info, reports, cache};
     } catch (error) {
