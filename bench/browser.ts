@@ -15,6 +15,7 @@ import {chromium, type BrowserContext, type CDPSession, type Page} from "playwri
 import {CHROMIUM_ARGS, findChromium} from "../scripts/browser.js";
 import {settle} from "../scripts/check-pages.js";
 import {startServer} from "../scripts/serve.js";
+import {CSP, SECURITY_HEADERS} from "../scripts/csp.js";
 import {startLink} from "./link.js";
 import {summarize, type Summary} from "./stats.js";
 
@@ -52,6 +53,21 @@ const WATCH_SCRIPT = `(() => {
   }).observe(document, {childList: true, subtree: true, attributes: true, characterData: true});
 })();`;
 
+/**
+ * The arquero baseline's page is served with the site's CSP plus `'unsafe-eval'`: arquero compiles every
+ * expression (filter, derive, rollup) with `new Function`, which the site's `script-src` refuses, so
+ * under the site's own policy the page draws nothing. A site built on arquero would have to allow it;
+ * Fundwatch's pages and the JSON baseline keep the site's CSP.
+ */
+export const ARQUERO_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'");
+
+/** The security headers the benchmark's server sends for `pathname` (see {@link ARQUERO_CSP}). */
+export function benchSecurityHeaders(pathname: string): Readonly<Record<string, string>> {
+  return /^\/bench\/arquero(\.html)?$/.test(pathname)
+    ? {...SECURITY_HEADERS, "Content-Security-Policy": ARQUERO_CSP}
+    : SECURITY_HEADERS;
+}
+
 export type Category = "code" | "duckdb" | "data";
 
 /** What a path is: the DuckDB-WASM bundle (wasm, worker, its JS), data (loader outputs, JSON, Arrow) or code. */
@@ -88,7 +104,7 @@ export async function startLoggingServer(
   take: () => LoggedRequest[];
   traffic: (requests: LoggedRequest[]) => Promise<Traffic>;
 }> {
-  const {server, url: serverUrl} = await startServer({root});
+  const {server, url: serverUrl} = await startServer({root, securityHeaders: benchSecurityHeaders});
   const link =
     throttle === "link"
       ? await startLink(

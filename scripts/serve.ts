@@ -65,18 +65,26 @@ async function findFile(root: string, pathname: string): Promise<string | undefi
 export async function startServer({
   root,
   port = 0,
-  host = "127.0.0.1"
+  host = "127.0.0.1",
+  securityHeaders = () => SECURITY_HEADERS
 }: {
   root: string;
   port?: number;
   host?: string;
+  /**
+   * The security headers of the response to a path (default: the site's {@link SECURITY_HEADERS} for
+   * every path). Only the benchmark changes it, for a baseline page that cannot run under the site's CSP.
+   */
+  securityHeaders?: (pathname: string) => Readonly<Record<string, string>>;
 }): Promise<{server: Server; url: string}> {
   const absRoot = resolve(root);
   const server = createServer(async (req, res) => {
+    let security = securityHeaders("/");
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
+      security = securityHeaders(url.pathname);
       if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, {...SECURITY_HEADERS, Allow: "GET, HEAD"}).end();
+        res.writeHead(405, {...security, Allow: "GET, HEAD"}).end();
         return;
       }
       let file = await findFile(absRoot, url.pathname);
@@ -85,9 +93,7 @@ export async function startServer({
         file = await findFile(absRoot, "/404.html");
         status = 404;
         if (!file) {
-          res
-            .writeHead(404, {...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8"})
-            .end("404 未找到");
+          res.writeHead(404, {...security, "Content-Type": "text/plain; charset=utf-8"}).end("404 未找到");
           return;
         }
       }
@@ -103,7 +109,7 @@ export async function startServer({
             : "no-cache",
         ETag: etag,
         "Last-Modified": new Date(info.mtimeMs).toUTCString(),
-        ...SECURITY_HEADERS
+        ...security
       };
       // A revalidation (no-cache files: HTML, data without a hash) costs a round trip, not the bytes.
       if (status === 200 && req.headers["if-none-match"]?.split(/\s*,\s*/).includes(etag)) {
@@ -115,7 +121,7 @@ export async function startServer({
         const start = range[1] ? Number(range[1]) : Math.max(0, info.size - Number(range[2]));
         const end = range[1] && range[2] ? Math.min(Number(range[2]), info.size - 1) : info.size - 1;
         if (start > end || start >= info.size) {
-          res.writeHead(416, {...SECURITY_HEADERS, "Content-Range": `bytes */${info.size}`}).end();
+          res.writeHead(416, {...security, "Content-Range": `bytes */${info.size}`}).end();
           return;
         }
         res.writeHead(206, {
@@ -131,8 +137,7 @@ export async function startServer({
       if (req.method === "HEAD") res.end();
       else createReadStream(file).pipe(res);
     } catch (error) {
-      if (!res.headersSent)
-        res.writeHead(500, {...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8"});
+      if (!res.headersSent) res.writeHead(500, {...security, "Content-Type": "text/plain; charset=utf-8"});
       res.end(`500 服务器错误：${error instanceof Error ? error.message : String(error)}`);
     }
   });
