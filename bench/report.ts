@@ -282,7 +282,7 @@ export function renderResults(results: Results): string {
     ""
   );
   out.push(
-    "Times run from the navigation's start to the last of the page's charts drawn; a filter change runs from the 地市 select's input event to the last DOM change once every chart on the page has been replaced by one drawn for the new filter and the page has been quiet for 500 ms, over the five cities and back to 全部. Arquero and JSON pages draw the same KPI figures, charts and ranking from Arrow files (arquero) or from figures computed at build time (JSON).",
+    "Times run from the navigation's start to the last of the page's charts drawn; a filter change runs from the 地市 select's input event to the last DOM change once every chart on the page has been replaced by one drawn for the new filter and the page has been quiet for 500 ms, over the five cities and back to 全部. Arquero and JSON pages draw the same KPI figures, charts and ranking from Arrow files (arquero) or from figures computed at build time (JSON). Every page is served with the site's Content-Security-Policy, except that the arquero page's adds `'unsafe-eval'` to `script-src`: arquero compiles its expressions with `new Function`, which the site's policy refuses (a site built on arquero would have to allow it).",
     ""
   );
   out.push(

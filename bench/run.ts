@@ -20,9 +20,7 @@ import {expectedCharts} from "../scripts/check-pages.js";
 import {ensureDataset} from "./data.js";
 import {formatLoadTable, runLoad, type LoadResult} from "./load.js";
 import {benchIngest} from "./ingest.js";
-import {exportArrow} from "./baselines/export-arrow.js";
-import {writeOverviewJson} from "./baselines/overview-json.js";
-import {nativeQueryPasses, openNativeDb} from "./native.js";
+import {nativeQueryPasses} from "./native.js";
 import {
   busyTime,
   changeCity,
@@ -38,7 +36,7 @@ import {
   type ThrottleMethod,
   type Traffic
 } from "./browser.js";
-import {addBaselinePages, builtDatabase, PROJECT, prepareWorkspace, sitePages, timeBuild} from "./site.js";
+import {addBaselines, builtDatabase, PROJECT, prepareWorkspace, sitePages, timeBuild} from "./site.js";
 import {summarize, type Summary} from "./stats.js";
 import {renderResults, type Results, type SizeResult} from "./report.js";
 
@@ -270,18 +268,8 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
     );
   }
   const pages = await sitePages(siteDir);
-  const dbFile = await builtDatabase(siteDir);
-  const databaseBytes = (await stat(dbFile)).size;
-  let arrow: Awaited<ReturnType<typeof exportArrow>> = [];
-  await addBaselinePages(siteDir, data.dir, async (out) => {
-    arrow = await exportArrow(dbFile, out);
-    const native = await openNativeDb(dbFile);
-    try {
-      await writeOverviewJson(native.db, join(out, "overview.json"));
-    } finally {
-      native.close();
-    }
-  });
+  const databaseBytes = (await stat(await builtDatabase(siteDir))).size;
+  const arrowBytes = await addBaselines(siteDir, data.dir);
   const siteDb = await builtDatabase(siteDir);
   const browserResult = await benchBrowser(siteDir, siteDb, options);
   return {
@@ -294,7 +282,7 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
       pages: pages.length,
       district_pages: pages.filter((p) => p.startsWith("/district/")).length,
       database_bytes: databaseBytes,
-      arrow_bytes: arrow.reduce((sum: number, a: {bytes: number}) => sum + a.bytes, 0)
+      arrow_bytes: arrowBytes
     },
     ...browserResult,
     seconds: (performance.now() - sizeStart) / 1000

@@ -12,6 +12,9 @@ import {setLang, writeBriefingIndex} from "../scripts/build.js";
 import {externalizeInlineScripts} from "../scripts/csp.js";
 import {listPages} from "../scripts/check-pages.js";
 import {copyProject} from "../scripts/copy-project.js";
+import {exportArrow} from "./baselines/export-arrow.js";
+import {writeOverviewJson} from "./baselines/overview-json.js";
+import {openNativeDb} from "./native.js";
 
 export const PROJECT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -80,6 +83,27 @@ export async function builtDatabase(dir: string): Promise<string> {
   const name = (await readdir(data)).find((f) => /^fundwatch\.[0-9a-f]+\.duckdb$/.test(f));
   if (!name) throw new Error(`${data} 中没有 fundwatch.*.duckdb`);
   return join(data, name);
+}
+
+/**
+ * Adds the two baselines to the built workspace: the Arrow export of its database (for /bench/arquero)
+ * and the overview's figures precomputed as JSON (for /bench/json), then their pages
+ * ({@link addBaselinePages}). Resolves with the Arrow files' total size.
+ */
+export async function addBaselines(dir: string, dataDir: string): Promise<number> {
+  const dbFile = await builtDatabase(dir);
+  let arrowBytes = 0;
+  await addBaselinePages(dir, dataDir, async (out) => {
+    const arrow = await exportArrow(dbFile, out);
+    arrowBytes = arrow.reduce((sum, a) => sum + a.bytes, 0);
+    const native = await openNativeDb(dbFile);
+    try {
+      await writeOverviewJson(native.db, join(out, "overview.json"));
+    } finally {
+      native.close();
+    }
+  });
+  return arrowBytes;
 }
 
 /**
