@@ -11,7 +11,11 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
-          environment: "node"
+          environment: "node",
+          // DuckDB-WASM's start and the SQL suites take seconds on a busy 2-core machine: vitest's 5 s
+          // default failed them at random (and a one-file run during the wasm warm-up).
+          testTimeout: 60_000,
+          hookTimeout: 120_000
         }
       },
       {

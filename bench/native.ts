@@ -1,6 +1,5 @@
 /** The compute limit: the page's own queries run one after another by native DuckDB in Node on the same file. */
 import {DuckDBInstance} from "@duckdb/node-api";
-import type {QueryDb, SqlQuery} from "../src/sql/template.js";
 
 /** Runs `queries` in order `passes` times on `file` (attached read-only as the pages attach it); ms per pass. */
 export async function nativeQueryPasses(
@@ -26,22 +25,4 @@ export async function nativeQueryPasses(
   }
 }
 
-/** A `db` (anything with `query(SqlQuery)`) over native DuckDB with `file` attached read-only as `fundwatch`. */
-export async function openNativeDb(file: string): Promise<{db: QueryDb; close: () => void}> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  await conn.run(`ATTACH '${file.replaceAll("'", "''")}' AS fundwatch (READ_ONLY)`);
-  await conn.run("USE fundwatch");
-  return {
-    db: {
-      async query(q: SqlQuery) {
-        const reader = await conn.runAndReadAll(q.text, q.params as never);
-        return reader.getRowObjectsJS() as Record<string, unknown>[];
-      }
-    },
-    close: () => {
-      conn.closeSync();
-      instance.closeSync();
-    }
-  };
-}
+export {openNativeDb} from "../loaders/native-db.js";

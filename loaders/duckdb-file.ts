@@ -5,7 +5,8 @@
  */
 import {mkdir, readdir, rename, rm} from "node:fs/promises";
 import {basename, dirname, join} from "node:path";
-import {DuckDBInstance, dateValue} from "@duckdb/node-api";
+import {DuckDBInstance, dateValue, type DuckDBConnection} from "@duckdb/node-api";
+import type {QueryDb} from "../src/sql/template.js";
 
 /** Column types the writer supports. Money is BIGINT fen, never DOUBLE. */
 export type ColumnType = "VARCHAR" | "BIGINT" | "INTEGER" | "BOOLEAN" | "DOUBLE" | "DATE";
@@ -63,7 +64,44 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
   return removed;
 }
 
-export async function writeDuckDBFile(path: string, tables: TableSpec[]): Promise<void> {
+/** Creates `table` in the attached database `out` and appends its rows. */
+async function appendTable(conn: DuckDBConnection, table: TableSpec): Promise<void> {
+  const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
+  await conn.run(`CREATE TABLE out.main.${quote(table.name)} (${columns})`);
+  const appender = await conn.createAppender(table.name, "main", "out");
+  for (const [r, row] of table.rows.entries()) {
+    if (row.length !== table.columns.length) {
+      throw new Error(`${table.name} 第 ${r + 1} 行有 ${row.length} 列，应为 ${table.columns.length} 列`);
+    }
+    table.columns.forEach(({type}, c) => {
+      const value = row[c] ?? null;
+      if (value === null) appender.appendNull();
+      else if (type === "VARCHAR") appender.appendVarchar(String(value));
+      else if (type === "BIGINT") appender.appendBigInt(BigInt(value));
+      else if (type === "INTEGER") appender.appendInteger(Number(value));
+      else if (type === "BOOLEAN") appender.appendBoolean(Boolean(value));
+      else if (type === "DATE") appender.appendDate(isoToDate(String(value)));
+      else appender.appendDouble(Number(value));
+    });
+    appender.endRow();
+  }
+  appender.closeSync();
+}
+
+export interface WriteOptions {
+  /**
+   * Called once the tables are written, with a `db` over them (the file as it will be): returns
+   * further tables to add (e.g. the completeness gates' verdict, computed by SQL over the data).
+   * An error thrown here leaves no file.
+   */
+  after?: (db: QueryDb) => Promise<TableSpec[]>;
+}
+
+export async function writeDuckDBFile(
+  path: string,
+  tables: TableSpec[],
+  options: WriteOptions = {}
+): Promise<void> {
   await mkdir(dirname(path), {recursive: true});
   await removeStaleTemps(path);
   const temp = tempPathFor(path);
@@ -71,27 +109,20 @@ export async function writeDuckDBFile(path: string, tables: TableSpec[]): Promis
   const conn = await instance.connect();
   try {
     await conn.run(`ATTACH '${temp.replaceAll("'", "''")}' AS out (STORAGE_VERSION '${STORAGE_VERSION}')`);
-    for (const table of tables) {
-      const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
-      await conn.run(`CREATE TABLE out.main.${quote(table.name)} (${columns})`);
-      const appender = await conn.createAppender(table.name, "main", "out");
-      for (const [r, row] of table.rows.entries()) {
-        if (row.length !== table.columns.length) {
-          throw new Error(`${table.name} 第 ${r + 1} 行有 ${row.length} 列，应为 ${table.columns.length} 列`);
+    for (const table of tables) await appendTable(conn, table);
+    if (options.after) {
+      await conn.run("USE out");
+      const db: QueryDb = {
+        async query(q) {
+          return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
+            string,
+            unknown
+          >[];
         }
-        table.columns.forEach(({type}, c) => {
-          const value = row[c] ?? null;
-          if (value === null) appender.appendNull();
-          else if (type === "VARCHAR") appender.appendVarchar(String(value));
-          else if (type === "BIGINT") appender.appendBigInt(BigInt(value));
-          else if (type === "INTEGER") appender.appendInteger(Number(value));
-          else if (type === "BOOLEAN") appender.appendBoolean(Boolean(value));
-          else if (type === "DATE") appender.appendDate(isoToDate(String(value)));
-          else appender.appendDouble(Number(value));
-        });
-        appender.endRow();
-      }
-      appender.closeSync();
+      };
+      const extra = await options.after(db);
+      await conn.run("USE memory");
+      for (const table of extra) await appendTable(conn, table);
     }
     await conn.run("CHECKPOINT out");
     await conn.run("DETACH out");

@@ -2,11 +2,13 @@
  * The ingest pipeline shared by the data loader and `npm run ingest`: reads every input file (CSV in
  * UTF-8 or GBK, XLSX), finds which dataset it holds, maps its headers, validates every row and every
  * cross-record rule, and accounts for every row: per file, rows read = rows loaded + rows rejected.
- * Rejected rows are kept with file, line, column, value and a reason in Chinese and English.
- * Structural problems (unreadable file, unknown encoding, missing required column, a 合计 row that
- * disagrees with its detail rows) stop the ingest with every such problem listed.
+ * Rejected rows are kept with file, line, column, value and a reason in Chinese and English; a file in
+ * an input folder that is not read is listed with the reason (`skippedFiles`).
+ * Structural problems (unreadable file, unknown encoding, not a workbook, a quote left open over several
+ * lines, missing required column, a 合计 row that disagrees with its detail rows, two versions of one
+ * submission) stop the ingest with every such problem listed.
  */
-import {readdir, stat} from "node:fs/promises";
+import {open, readdir, stat} from "node:fs/promises";
 import {basename, extname, join, relative, resolve, sep} from "node:path";
 import {DATASETS} from "../src/schema/index.js";
 import {RECOVERY_ACTIONS} from "../src/schema/actions.js";
@@ -22,6 +24,7 @@ import {
   type MoneyUnitName
 } from "../src/parse/values.js";
 import {readCsv} from "./sources/csv.js";
+import {calendarForData, type CalendarFile} from "./calendar.js";
 import {readXlsx, type RawTable} from "./sources/xlsx.js";
 import {formatMoney} from "../src/format/money.js";
 
@@ -64,7 +67,14 @@ export interface IngestResult {
   warnings: Issue[];
   files: FileSummary[];
   divisionAliases: {alias: string; code: string}[];
+  /** The data's as-of date: see {@link asOfDate} (or the `asOfCutoff` option when given). */
   asOf: string | null;
+  /** How the as-of date was set, in Chinese (for the summary and the quality page). */
+  asOfNote: string;
+  /** Files under the input folders that were not read, each with the reason (none is skipped silently). */
+  skippedFiles: SkippedFile[];
+  /** The working-day calendar (data/节假日.csv, or the `calendar` option), checked to cover the data's years. */
+  calendar: CalendarFile;
   /** Wall-clock time of the ingest's stages (for the benchmark). */
   timings: IngestTimings;
 }
@@ -76,13 +86,28 @@ export interface IngestTimings {
   validate_ms: number;
 }
 
+/** A file in an input folder that the ingest did not read, and why. */
+export interface SkippedFile {
+  file: string;
+  reason: string;
+  reason_en: string;
+}
+
+/** One line per file not read, for the loaders' logs: `[fundwatch] 未读取 名称：原因`. */
+export function skippedFileLines(skipped: readonly SkippedFile[]): string[] {
+  return skipped.map((s) => `[fundwatch] 未读取 ${s.file}：${s.reason}`);
+}
+
 /** Problems that stop an ingest: each names its file. */
 export class IngestError extends Error {
   readonly problems: string[];
-  constructor(problems: string[]) {
+  /** What was read before the ingest stopped (files listed and skipped), so a summary can still be printed. */
+  readonly partial: {files: FileSummary[]; skippedFiles: SkippedFile[]};
+  constructor(problems: string[], partial: {files?: FileSummary[]; skippedFiles?: SkippedFile[]} = {}) {
     super(`输入文件有 ${problems.length} 个结构性问题，未生成数据：\n- ${problems.join("\n- ")}`);
     this.name = "IngestError";
     this.problems = problems;
+    this.partial = {files: partial.files ?? [], skippedFiles: partial.skippedFiles ?? []};
   }
 }
 
@@ -100,27 +125,128 @@ function splitSheet(entry: string): [string, string | undefined] {
 
 /** The input files under `paths` (folders walked in name order), absolute; `x.xlsx#工作表` picks a sheet. */
 export async function listInputFiles(paths: readonly string[]): Promise<string[]> {
+  const listed = await listInputs(paths);
+  if (listed.problems.length > 0) throw new IngestError(listed.problems);
+  return listed.files;
+}
+
+/** Formats that are spreadsheets but not read: say what to do with them. */
+const OTHER_SPREADSHEETS = new Set([".xls", ".xlsm", ".xlsb", ".et", ".ett", ".ods", ".numbers", ".wps"]);
+const ARCHIVES = new Set([".zip", ".rar", ".7z", ".gz", ".tar"]);
+
+/** Why a file in an input folder is not read (Chinese and English), or undefined if it is an input. */
+async function skipReason(
+  path: string,
+  name: string
+): Promise<{reason: string; reason_en: string} | undefined> {
+  const ext = extname(name).toLowerCase();
+  if (name.startsWith("~$"))
+    return {
+      reason: "Excel 的临时锁定文件（~$ 开头，Excel 打开工作簿时自动生成），不是数据，未读取",
+      reason_en: "Excel lock file, not data"
+    };
+  // macOS writes `._名称` beside files copied to other disks or zipped: resource data, not the file itself.
+  if (name.startsWith("._") && (await isAppleDouble(path)))
+    return {
+      reason: "macOS 的附属文件（._ 开头的 AppleDouble 资源文件，随压缩包或 U 盘复制产生），不是数据，未读取",
+      reason_en: "macOS AppleDouble resource file, not data"
+    };
+  if (INPUT_EXTENSIONS.has(ext)) return undefined;
+  if (OTHER_SPREADSHEETS.has(ext))
+    return {
+      reason: `不支持的表格格式（${ext}），未读取：请在 Excel 或 WPS 中另存为 .xlsx（或 CSV）后重新报送`,
+      reason_en: `unsupported spreadsheet format ${ext}: save as .xlsx`
+    };
+  if (ARCHIVES.has(ext))
+    return {
+      reason: `压缩包（${ext}）未解压，其中的文件未读取：请解压后放入输入目录`,
+      reason_en: `archive ${ext} not unpacked`
+    };
+  return {
+    reason: "不是 .csv 或 .xlsx 文件，未读取",
+    reason_en: "not a .csv or .xlsx file"
+  };
+}
+
+/** Whether the file starts with the AppleDouble magic number 0x00051607. */
+async function isAppleDouble(path: string): Promise<boolean> {
+  const handle = await open(path, "r").catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const head = Buffer.alloc(4);
+    const {bytesRead} = await handle.read(head, 0, 4, 0);
+    return bytesRead === 4 && head.readUInt32BE(0) === 0x00051607;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Every file under `paths`: the inputs to read (absolute, sorted; `x.xlsx#工作表` picks a sheet), the
+ * files not read, each with the reason, and the paths that could not be listed. Nothing is passed over
+ * silently: an Excel lock file (`~$…`), a macOS `._…` resource file, a hidden folder (`.git`), an
+ * `.xls` or any other file is listed as skipped. A `.csv` or `.xlsx` whose name starts with `.` is read
+ * like any other: its name is the sender's (or a download tool's, `..%2f检查记录.csv`), its content a submission.
+ */
+export async function listInputs(paths: readonly string[]): Promise<{
+  files: string[];
+  skipped: {path: string; reason: string; reason_en: string}[];
+  problems: string[];
+}> {
   const files: string[] = [];
-  async function walk(path: string): Promise<void> {
-    const info = await stat(path).catch(() => undefined);
+  const skipped: {path: string; reason: string; reason_en: string}[] = [];
+  const problems: string[] = [];
+  async function walk(path: string, explicit: boolean): Promise<void> {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
     const named = SHEET_SUFFIX.exec(path);
-    if (!info && named?.[1] && (await stat(named[1]).catch(() => undefined))?.isFile()) {
+    if (info instanceof Error && named?.[1] && (await stat(named[1]).catch(() => undefined))?.isFile()) {
       files.push(`${resolve(named[1])}#${named[2] ?? ""}`);
       return;
     }
-    if (!info) throw new IngestError([`${path}: 文件或目录不存在`]);
+    if (info instanceof Error) {
+      problems.push(
+        info.code === "ENOENT" && explicit
+          ? `${path}: 文件或目录不存在`
+          : `${path}: 无法访问（${info.code ?? info.message}）：文件不存在、是失效的链接或没有读取权限`
+      );
+      return;
+    }
+    const name = basename(path);
     if (info.isDirectory()) {
-      for (const entry of (await readdir(path)).sort()) {
-        if (entry.startsWith(".") || entry.startsWith("~$")) continue;
-        const child = join(path, entry);
-        if ((await stat(child)).isDirectory() || INPUT_EXTENSIONS.has(extname(entry).toLowerCase()))
-          await walk(child);
+      if (!explicit && name.startsWith(".")) {
+        skipped.push({
+          path,
+          reason: "隐藏目录（名称以 . 开头，多为工具生成），其中的文件未读取",
+          reason_en: "hidden folder, not read"
+        });
+        return;
       }
-    } else if (INPUT_EXTENSIONS.has(extname(path).toLowerCase())) files.push(path);
-    else throw new IngestError([`${path}: 不支持的文件类型（只接受 .csv 和 .xlsx）`]);
+      const entries = await readdir(path).catch((error: NodeJS.ErrnoException) => error);
+      if (entries instanceof Error) {
+        problems.push(`${path}: 无法读取目录（${entries.code ?? entries.message}）`);
+        return;
+      }
+      for (const entry of entries.sort()) await walk(join(path, entry), false);
+      return;
+    }
+    if (explicit) {
+      if (INPUT_EXTENSIONS.has(extname(path).toLowerCase()) && info.isFile()) files.push(path);
+      else problems.push(`${path}: 不支持的文件类型（只接受 .csv 和 .xlsx）`);
+      return;
+    }
+    const reason = info.isFile()
+      ? await skipReason(path, name)
+      : {reason: "不是普通文件（设备、管道等），未读取", reason_en: "not a regular file"};
+    if (reason) skipped.push({path, ...reason});
+    else files.push(path);
   }
-  for (const path of paths) await walk(path);
-  return [...new Set(files.map((f) => resolve(f)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const path of paths) await walk(path, true);
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return {
+    files: [...new Set(files.map((f) => resolve(f)))].sort(byName),
+    skipped: skipped.map((s) => ({...s, path: resolve(s.path)})).sort((a, b) => byName(a.path, b.path)),
+    problems
+  };
 }
 
 const squash = (s: string): string => normalizeText(s).replace(/\s/g, "");
@@ -262,6 +388,98 @@ export interface IngestOptions {
   root?: string;
   /** Dates after this (YYYY-MM-DD) are rejected as in the future. Default: today in Asia/Shanghai. */
   today?: string;
+  /** The holiday calendar file (节假日表). Default: data/节假日.csv of this project. */
+  calendar?: string;
+  /** Amount limits per value, in fen (default {@link DEFAULT_AMOUNT_LIMITS}). */
+  amountLimits?: AmountLimits;
+  /** Event dates (every date column) before this (YYYY-MM-DD) are rejected. Default {@link DEFAULT_EARLIEST_DATE}. */
+  earliestDate?: string;
+  /**
+   * The campaign's stated cut-off (YYYY-MM-DD): when given, it is the data's as-of date, whatever the
+   * rows say (rows dated after it are warned). Default: computed from the data, see {@link asOfDate}.
+   */
+  asOfCutoff?: string;
+}
+
+/** Per-value limits on amounts, in fen. */
+export interface AmountLimits {
+  /** A value above this is rejected (rule `amount-ceiling`). At most BIGINT's maximum. */
+  rejectAboveFen: bigint | number;
+  /** A value at or above this is kept and warned (rule `amount-implausible`). At most `rejectAboveFen`. */
+  warnAboveFen: bigint | number;
+}
+
+/**
+ * Default amount limits. Every amount the datasets hold is one finding, one disposition, one campaign
+ * threshold or one district's cumulative weekly total. Ningxia's whole basic medical insurance fund
+ * spends on the order of 100亿元 a year, and the national supervision campaigns recover on the order of
+ * 100–200亿元 a year for the whole country: one value above 100亿元 (10^12 fen) cannot be true (a slipped
+ * unit or extra digits) and is rejected; one of 1亿元 (10^10 fen) or more is possible for a district's
+ * cumulative total or the largest fraud cases ever reported, but rare enough to be checked by a person,
+ * so it is warned. Both are far below BIGINT's maximum (about 9.2 × 10^18 fen), so nothing loaded can overflow.
+ */
+export const DEFAULT_AMOUNT_LIMITS: {rejectAboveFen: bigint; warnAboveFen: bigint} = {
+  rejectAboveFen: 1_000_000_000_000n,
+  warnAboveFen: 10_000_000_000n
+};
+
+/**
+ * Default earliest event date. Basic medical insurance for urban employees began in 1998 (国发〔1998〕44号)
+ * and fund supervision records in these datasets are all later, so a date before 2000-01-01 is an error;
+ * the common ones are Excel's "zero dates" (1900-01-01, 1899-12-30, 1899-12-31: an empty cell or a 0 with a
+ * date format), which must never load as real dates.
+ */
+export const DEFAULT_EARLIEST_DATE = "2000-01-01";
+
+/** BIGINT's maximum: no amount beyond it can be stored. */
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** Checks the options' limits and dates; problems are worded for the administrator who set them. */
+function rowLimits(options: IngestOptions): {limits: RowLimits; problems: string[]} {
+  const problems: string[] = [];
+  const fen = (name: string, value: bigint | number | undefined, fallback: bigint): bigint => {
+    if (value === undefined) return fallback;
+    if (typeof value === "number" && !Number.isSafeInteger(value)) {
+      problems.push(`金额限额 ${name} 应为整数（分）：${value}`);
+      return fallback;
+    }
+    const big = BigInt(value);
+    if (big < 0n || big > BIGINT_MAX) {
+      problems.push(`金额限额 ${name} 应在 0 到 ${BIGINT_MAX}（分）之间：${value}`);
+      return fallback;
+    }
+    return big;
+  };
+  const rejectAboveFen = fen(
+    "rejectAboveFen",
+    options.amountLimits?.rejectAboveFen,
+    DEFAULT_AMOUNT_LIMITS.rejectAboveFen
+  );
+  const warnAboveFen = fen(
+    "warnAboveFen",
+    options.amountLimits?.warnAboveFen,
+    DEFAULT_AMOUNT_LIMITS.warnAboveFen
+  );
+  if (warnAboveFen > rejectAboveFen)
+    problems.push(
+      `金额限额有误：核对线 warnAboveFen（${warnAboveFen}）大于拒收上限 rejectAboveFen（${rejectAboveFen}）`
+    );
+  const earliestDate = options.earliestDate ?? DEFAULT_EARLIEST_DATE;
+  for (const [name, value] of [
+    ["earliestDate（最早日期）", earliestDate],
+    ["asOfCutoff（数据截至日期）", options.asOfCutoff]
+  ] as const) {
+    if (value !== undefined && !isIsoDate(value))
+      problems.push(`${name} 应为 YYYY-MM-DD 格式的日期：${value}`);
+  }
+  return {limits: {rejectAboveFen, warnAboveFen, earliestDate}, problems};
+}
+
+/** Whether `text` is a real calendar date written YYYY-MM-DD. */
+function isIsoDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
 function todayInChina(): string {
@@ -276,11 +494,23 @@ function todayInChina(): string {
 /** Runs the whole ingest over files and folders. Throws {@link IngestError} on structural problems. */
 export async function ingest(paths: readonly string[], options: IngestOptions = {}): Promise<IngestResult> {
   const readStart = performance.now();
-  const files = await listInputFiles(paths);
-  if (files.length === 0) throw new IngestError([`${paths.join("、")}: 没有 .csv 或 .xlsx 输入文件`]);
-  const root = resolve(options.root ?? commonRoot(files));
+  const listed = await listInputs(paths);
+  const files = listed.files;
+  const root = resolve(
+    options.root ?? commonRoot(files.length > 0 ? files : listed.skipped.map((s) => s.path))
+  );
   const today = options.today ?? todayInChina();
   const display = (path: string): string => relative(root, path).split(sep).join("/") || basename(path);
+  const skippedFiles: SkippedFile[] = listed.skipped.map(({path, reason, reason_en}) => ({
+    file: display(path),
+    reason,
+    reason_en
+  }));
+  const {limits, problems: optionProblems} = rowLimits(options);
+  if (listed.problems.length > 0 || optionProblems.length > 0)
+    throw new IngestError([...listed.problems, ...optionProblems], {skippedFiles});
+  if (files.length === 0)
+    throw new IngestError([`${paths.join("、")}: 没有 .csv 或 .xlsx 输入文件`], {skippedFiles});
   const problems: string[] = [];
   const seenHashes = new Map<string, string>();
 
@@ -319,11 +549,7 @@ export async function ingest(paths: readonly string[], options: IngestOptions = 
       seenHashes.set(contentKey, file);
       read.push({file, table, dataset: ds, mapping});
     } catch (error) {
-      problems.push(
-        error instanceof IngestError
-          ? error.problems.join("；")
-          : `${file}: ${(error as Error).message.replace(path, "").replace(/^:\s*/, "")}`
-      );
+      problems.push(fileProblem(file, path, error));
     }
   }
 
@@ -337,16 +563,40 @@ export async function ingest(paths: readonly string[], options: IngestOptions = 
   const aliasTable = new Map<string, string>();
   const parsedFiles: ParsedFile[] = [];
   for (const entry of read) {
-    const parsed = parseFile(entry, aliasTable, problems);
+    let parsed: ParsedFile;
+    try {
+      parsed = parseFile(entry, aliasTable, problems, limits);
+    } catch (error) {
+      problems.push(fileProblem(entry.file, entry.table.file, error));
+      continue;
+    }
     parsedFiles.push(parsed);
     if (entry.dataset.name === "divisions") {
       for (const {row} of parsed.rows) addDivisionAliases(aliasTable, row);
     }
   }
-  if (problems.length > 0) throw new IngestError(problems);
+  problems.push(...versionConflicts(parsedFiles));
+  const partial = (): {files: FileSummary[]; skippedFiles: SkippedFile[]} => ({
+    files: [...summaries, ...parsedFiles.map((p) => p.summary)].sort((a, b) => (a.file < b.file ? -1 : 1)),
+    skippedFiles
+  });
+  if (problems.length > 0) throw new IngestError(problems, partial());
 
-  // 3. Cross-record rules, in dependency order.
-  const tables = crossCheck(parsedFiles, today);
+  // 3. Cross-record rules, in dependency order; then the as-of date, and the rows dated after it.
+  let tables: Map<string, LoadedRow[]>;
+  try {
+    tables = crossCheck(parsedFiles, today);
+  } catch (error) {
+    throw new IngestError(
+      [`核对记录之间的关系时出现意外错误（请报告给维护者）：${errorText(error)}`],
+      partial()
+    );
+  }
+  const asOf = asOfDate(tables, options.asOfCutoff);
+  warnAfterAsOf(tables, parsedFiles, asOf);
+  // 4. The working-day calendar: checked, and covering every year the data needs (never a guess).
+  const calendar = await calendarForData(tables, options.calendar);
+  if (!calendar.calendar) throw new IngestError(calendar.problems);
 
   const rejects = parsedFiles.flatMap((p) => p.rejects);
   const warnings = parsedFiles.flatMap((p) => p.warnings);
@@ -365,9 +615,110 @@ export async function ingest(paths: readonly string[], options: IngestOptions = 
     warnings: sortIssues(warnings),
     files: summaries,
     divisionAliases,
-    asOf: asOfDate(tables),
+    asOf: asOf.date,
+    asOfNote: asOf.note,
+    skippedFiles,
+    calendar: calendar.calendar,
     timings: {read_ms: validateStart - readStart, validate_ms: performance.now() - validateStart}
   };
+}
+
+/** An error's message, whatever was thrown. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A problem reading one file, named by its display name (the readers' messages start with the path). */
+function fileProblem(file: string, path: string, error: unknown): string {
+  if (error instanceof IngestError) return error.problems.join("；");
+  const message = errorText(error);
+  if (message.includes(path)) return `${file}: ${message.replace(path, "").replace(/^:\s*/, "")}`;
+  return `${file}: 读取时出现意外错误（请报告给维护者）：${message}`;
+}
+
+/** Two files of one dataset sharing at least this share of the smaller file's keys are two versions of one submission. */
+const VERSION_OVERLAP = 0.5;
+
+/** A parsed value as text, for comparing two versions of a row. */
+const valueKey = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+
+/**
+ * Two files of the same dataset that share at least half of the smaller one's keys: two versions of one
+ * submission (a resent file with corrections, a copy saved again). Loading both would keep the first
+ * file's rows and reject the second's as duplicates — which version is right is for the office to say,
+ * so the ingest stops, naming both files, how many keys they share, how many of those rows differ and
+ * the first difference. Byte-identical copies are not seen here: they are read once (`duplicate_of`).
+ */
+function versionConflicts(files: readonly ParsedFile[]): string[] {
+  const problems: string[] = [];
+  for (const ds of DATASETS) {
+    const ofDataset = files.filter((f) => f.dataset.name === ds.name);
+    if (ofDataset.length < 2) continue;
+    const keyOf = (row: Record<string, unknown>): string => ds.key.map((k) => valueKey(row[k])).join("|");
+    // One pass, one map: each key's first and last file (first × n + last). A key in several files is
+    // counted for the pair (its first file, each later one).
+    const n = ofDataset.length;
+    const seen = new Map<string, number>();
+    const sizes = ofDataset.map(() => 0);
+    const shared = new Map<number, number>();
+    ofDataset.forEach((f, j) => {
+      for (const {row} of f.rows) {
+        const key = keyOf(row);
+        const v = seen.get(key);
+        if (v !== undefined && v % n === j) continue;
+        sizes[j] = (sizes[j] ?? 0) + 1;
+        const first = v === undefined ? j : Math.floor(v / n);
+        seen.set(key, first * n + j);
+        if (first !== j) shared.set(first * n + j, (shared.get(first * n + j) ?? 0) + 1);
+      }
+    });
+    for (const [pair, count] of [...shared.entries()].sort(([a], [b]) => a - b)) {
+      const [a, b] = [ofDataset[Math.floor(pair / n)], ofDataset[pair % n]];
+      if (!a || !b) continue;
+      const smaller = Math.min(sizes[Math.floor(pair / n)] ?? 0, sizes[pair % n] ?? 0);
+      if (count < smaller * VERSION_OVERLAP) continue;
+      const keyed = (f: ParsedFile): KeyedFile => ({f, keys: new Map(f.rows.map((r) => [keyOf(r.row), r]))});
+      const [ka, kb] = [keyed(a), keyed(b)];
+      problems.push(
+        versionProblem(
+          ds,
+          ka,
+          kb,
+          [...kb.keys.keys()].filter((key) => ka.keys.has(key)),
+          smaller
+        )
+      );
+    }
+  }
+  return problems;
+}
+
+type KeyedFile = {f: ParsedFile; keys: Map<string, ParsedFile["rows"][number]>};
+
+function versionProblem(ds: Dataset, a: KeyedFile, b: KeyedFile, shared: string[], smaller: number): string {
+  const [nameA, nameB] = [a.f.summary.file, b.f.summary.file];
+  const fields = Object.keys(ds.columns);
+  let differing = 0;
+  let first = "";
+  for (const key of shared) {
+    const rowA = a.keys.get(key);
+    const rowB = b.keys.get(key);
+    if (!rowA || !rowB) continue;
+    const field = fields.find((name) => valueKey(rowA.row[name]) !== valueKey(rowB.row[name]));
+    if (field === undefined) continue;
+    differing += 1;
+    if (first === "") {
+      const header = ds.columns[field]?.header ?? field;
+      first = `第一处：${nameB} 第 ${rowB.line} 行「${header}」为「${b.f.rawOf(rowB.cells, field)}」，${nameA} 第 ${rowA.line} 行为「${a.f.rawOf(rowA.cells, field)}」`;
+    }
+  }
+  const keyName = ds.key.map((k) => ds.columns[k]?.header ?? k).join("+");
+  const percent = Math.round((shared.length / smaller) * 100);
+  const differences =
+    differing === 0
+      ? "这些行内容完全相同（只是编码、格式或行序不同）"
+      : `其中 ${differing} 行内容不同（${first}）`;
+  return `${nameA} 与 ${nameB} 像是同一份${ds.label}的两个版本：两者有 ${shared.length} 个相同的${keyName}（占较小文件 ${smaller} 个的 ${percent}%），${differences}。请只保留其中一个文件（删除或移走另一个）后重新运行`;
 }
 
 function emptySummary(file: string, ds: Dataset, table: RawTable & {encoding?: string}): FileSummary {
@@ -414,7 +765,8 @@ function addDivisionAliases(table: Map<string, string>, row: Record<string, unkn
 function parseFile(
   entry: {file: string; table: RawTable & {encoding?: string}; dataset: Dataset; mapping: Mapping},
   aliasTable: Map<string, string>,
-  problems: string[]
+  problems: string[],
+  limits: RowLimits
 ): ParsedFile {
   const {file, table, dataset: ds, mapping} = entry;
   const summary = {...emptySummary(file, ds, table), ignored_columns: mapping.ignored};
@@ -433,8 +785,14 @@ function parseFile(
     return duck === "BIGINT" || duck === "INTEGER";
   });
 
+  const besides = new Map((table.beyond ?? []).map((b) => [b.line, b]));
   for (const {line, cells} of table.rows) {
-    const kind = classifyRow(cells);
+    // A row cut off at the end of the file is data (rejected below), whatever its first cell says.
+    const cut = table.truncated?.line === line ? table.truncated : undefined;
+    const stray = strayValue(table, cells, besides.get(line));
+    // A note typed to the right of the table, on a row of its own, is a note like any other.
+    const asideNote = stray !== undefined && cells.every(isMissing) && NOTE_ROW.test(squash(stray.value));
+    const kind = cut ? "data" : asideNote ? "note" : classifyRow(cells);
     if (kind === "note") {
       summary.rows_skipped += 1;
       warnings.push({
@@ -442,7 +800,7 @@ function parseFile(
         sheet,
         line,
         column: "",
-        value: cellText(cells.find((c) => !isMissing(c)) ?? null),
+        value: cellText(cells.find((c) => !isMissing(c)) ?? null) || (stray?.value ?? ""),
         reason: "说明行，未作为数据读取",
         reason_en: "note row, not read as data",
         rule: "note-row"
@@ -483,6 +841,18 @@ function parseFile(
     const ctxBase: Omit<ParseContext, "unit"> = {date1904: table.date1904, resolveDivision};
     const row: Record<string, unknown> = {};
     const rowIssues: Issue[] = [];
+    const at = {file, sheet, line};
+    if (cut) {
+      rowIssues.push({
+        ...at,
+        column: columnLabel(table, cut.column),
+        value: cellText(cells[cut.column] ?? null),
+        reason: cut.reason,
+        reason_en: cut.reason_en,
+        rule: "truncated-file"
+      });
+    }
+    if (stray) rowIssues.push({...at, ...stray, rule: "extra-fields"});
     for (const [field, col] of Object.entries(ds.columns) as [string, Column][]) {
       const mapped = mapping.fields.get(field);
       const cell = mapped ? (cells[mapped.index] ?? null) : null;
@@ -506,6 +876,8 @@ function parseFile(
         });
       }
     }
+    const {rejected: outOfRange, warned: implausible} = rangeIssues(ds, mapping, row, cells, limits);
+    rowIssues.push(...outOfRange.map((issue) => ({...at, ...issue})));
     for (const [field, {index}] of summable) {
       const value = row[field];
       const entry = detailSums.get(field) ?? {sum: 0n, complete: true};
@@ -548,9 +920,119 @@ function parseFile(
       }
     }
     if (rowIssues.length > 0) rejects.push(...rowIssues);
-    else rows.push({line, row, cells});
+    else {
+      warnings.push(...implausible.map((issue) => ({...at, ...issue})));
+      rows.push({line, row, cells});
+    }
   }
   return {summary, dataset: ds, rows, rawOf, rejects, warnings};
+}
+
+/** The limits every row is held to (see {@link IngestOptions}). */
+interface RowLimits {
+  rejectAboveFen: bigint;
+  warnAboveFen: bigint;
+  earliestDate: string;
+}
+
+/** A column for messages: its header, or its position (and letter in a workbook) when it has none. */
+function columnLabel(table: RawTable, index: number): string {
+  const header = table.headers[index] || table.groups[index];
+  if (header) return header;
+  return table.format === "xlsx" ? `第 ${index + 1} 列（${columnLetter(index)} 列）` : `第 ${index + 1} 列`;
+}
+
+/** Excel's letter for a 0-based column index: 0 → A, 25 → Z, 26 → AA. */
+function columnLetter(index: number): string {
+  let n = index + 1;
+  let letters = "";
+  while (n > 0) {
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+    n = Math.floor((n - 1) / 26);
+  }
+  return letters;
+}
+
+/**
+ * The first value of a row that belongs to no column — to the right of the header's last column, or
+ * under a column with no header — so that it is rejected, never dropped: such a row has a separator too
+ * many or a shifted value, and its other values cannot be trusted either.
+ */
+function strayValue(
+  table: RawTable,
+  cells: readonly Cell[],
+  aside: {column: number; value: Cell} | undefined
+): {column: string; value: string; reason: string; reason_en: string} | undefined {
+  const width = table.headers.length;
+  const unnamed = (i: number): boolean => i >= width || (table.headers[i] === "" && !table.groups[i]);
+  // A CSV row keeps its fields beyond the header in `cells`; a worksheet row reports them in `beyond`.
+  const inCells = cells.findIndex((c, i) => unnamed(i) && cellText(c).trim() !== "");
+  const index = inCells >= 0 ? inCells : (aside?.column ?? -1);
+  if (index < 0) return undefined;
+  const value = cellText((inCells >= 0 ? cells[index] : aside?.value) ?? null);
+  const label = columnLabel(table, index);
+  return index >= width
+    ? {
+        column: label,
+        value,
+        reason: `表头之外还有值：${label}（表头只有 ${width} 列）为「${value}」；可能多了分隔符或值错位，整行未载入`,
+        reason_en: `value beyond the header's ${width} columns, in column ${index + 1}`
+      }
+    : {
+        column: label,
+        value,
+        reason: `${label}没有表头，却有值「${value}」；可能值错位，整行未载入`,
+        reason_en: `value in column ${index + 1}, which has no header`
+      };
+}
+
+/**
+ * Amounts beyond the ceiling and dates before the earliest date (rejected), amounts at or above the
+ * implausibility threshold (warned, kept). Only values that parsed are looked at.
+ */
+function rangeIssues(
+  ds: Dataset,
+  mapping: Mapping,
+  row: Record<string, unknown>,
+  cells: readonly Cell[],
+  limits: RowLimits
+): {rejected: Omit<Issue, "file" | "sheet" | "line">[]; warned: Omit<Issue, "file" | "sheet" | "line">[]} {
+  const rejected: Omit<Issue, "file" | "sheet" | "line">[] = [];
+  const warned: Omit<Issue, "file" | "sheet" | "line">[] = [];
+  for (const [field, col] of Object.entries(ds.columns) as [string, Column][]) {
+    const value = row[field];
+    if (typeof value !== "bigint" && typeof value !== "string") continue;
+    const mapped = mapping.fields.get(field);
+    const where = (): {column: string; value: string} => ({
+      column: mapped?.header ?? col.header,
+      value: cellText(mapped ? (cells[mapped.index] ?? null) : null)
+    });
+    if (col.duck === "BIGINT" && typeof value === "bigint") {
+      const yuan = (fen: bigint): string => formatMoney(fen, {unit: "元"});
+      if (value > limits.rejectAboveFen)
+        rejected.push({
+          ...where(),
+          reason: `金额过大：${yuan(value)}，超过上限 ${yuan(limits.rejectAboveFen)}（可能多输了位数，或单位有误，如把元写成万元）`,
+          reason_en: `amount above the ceiling of ${limits.rejectAboveFen} fen`,
+          rule: "amount-ceiling"
+        });
+      else if (value >= limits.warnAboveFen)
+        warned.push({
+          ...where(),
+          reason: `金额异常大：${yuan(value)}，达到核对线 ${yuan(limits.warnAboveFen)}，请核对位数和单位`,
+          reason_en: `implausibly large amount (at or above ${limits.warnAboveFen} fen)`,
+          rule: "amount-implausible"
+        });
+    }
+    if (col.duck === "DATE" && typeof value === "string" && value < limits.earliestDate)
+      rejected.push({
+        ...where(),
+        reason: `日期早于 ${limits.earliestDate}：${value}（1900-01-01、1899-12-30、1899-12-31 是 Excel 的“零日期”，多为空单元格或 0 被设成了日期格式）`,
+        reason_en: `date before ${limits.earliestDate}`,
+        rule: "date-too-early"
+      });
+  }
+  return {rejected, warned};
 }
 
 function fieldOfHeader(ds: Dataset, header: string): string {
@@ -879,18 +1361,99 @@ function sortIssues(issues: Issue[]): Issue[] {
   );
 }
 
-/** The data's as-of date: the latest weekly cut-off, inspection or decision date. */
-function asOfDate(tables: Map<string, LoadedRow[]>): string | null {
-  let latest: string | null = null;
-  for (const [table, field] of [
-    ["weekly_reports", "week_ending"],
-    ["inspections", "date"],
-    ["dispositions", "decided_on"]
-  ] as const) {
+/** The event dates that date the data, per dataset: a weekly cut-off, an inspection, a decision. */
+const DATED: readonly (readonly [table: string, field: string])[] = [
+  ["weekly_reports", "week_ending"],
+  ["inspections", "date"],
+  ["dispositions", "decided_on"]
+];
+
+/**
+ * The division each dated row belongs to: a weekly report's 区划; an inspection's institution's 所属区划;
+ * a disposition's finding's (or its own) inspection's. Undefined where the chain is broken.
+ */
+function divisionOfRow(
+  tables: Map<string, LoadedRow[]>
+): (table: string, row: LoadedRow) => string | undefined {
+  const byId = (table: string, id: string, value: string): Map<string, string> =>
+    new Map((tables.get(table) ?? []).map((r) => [String(r[id]), String(r[value])]));
+  const institutionDivision = byId("institutions", "code", "division_code");
+  const inspectionInstitution = byId("inspections", "id", "institution_code");
+  const findingInspection = byId("findings", "id", "inspection_id");
+  const ofInspection = (id: unknown): string | undefined => {
+    const institution = id === null || id === undefined ? undefined : inspectionInstitution.get(String(id));
+    return institution === undefined ? undefined : institutionDivision.get(institution);
+  };
+  return (table, row) => {
+    if (table === "weekly_reports") return String(row.division_code);
+    if (table === "inspections") return institutionDivision.get(String(row.institution_code));
+    if (row.finding_id !== null && row.finding_id !== undefined)
+      return ofInspection(findingInspection.get(String(row.finding_id)));
+    return ofInspection(row.inspection_id);
+  };
+}
+
+/**
+ * The data's as-of date: the latest date that most reporting divisions have reached, so one row dated
+ * weeks ahead of the rest (a typo, or one district running ahead) does not move it.
+ *
+ * Rule: for each division that has at least one dated loaded row (weekly report 统计截止日期, inspection
+ * 检查日期, disposition 处理日期; each row counted for its division as {@link divisionOfRow} finds it),
+ * take its latest date; sort these dates from latest to earliest; the as-of date is the ⌈n/2⌉-th of them
+ * (n divisions) — the latest date that at least half of the divisions have reached. Ties need no rule
+ * (equal dates are the same date); one division gives its own latest date; no dated row gives null.
+ * When `cutoff` (a campaign's stated cut-off, YYYY-MM-DD) is given, it is the as-of date instead.
+ */
+export function asOfDate(
+  tables: Map<string, LoadedRow[]>,
+  cutoff?: string
+): {date: string | null; note: string} {
+  if (cutoff !== undefined) return {date: cutoff, note: `按指定的数据截至日期 ${cutoff}`};
+  const divisionOf = divisionOfRow(tables);
+  const latest = new Map<string, string>();
+  for (const [table, field] of DATED) {
     for (const row of tables.get(table) ?? []) {
       const value = row[field];
-      if (typeof value === "string" && (latest === null || value > latest)) latest = value;
+      const division = divisionOf(table, row);
+      if (typeof value !== "string" || division === undefined) continue;
+      if (value > (latest.get(division) ?? "")) latest.set(division, value);
     }
   }
-  return latest;
+  const dates = [...latest.values()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  const date = dates[Math.ceil(dates.length / 2) - 1];
+  if (date === undefined) return {date: null, note: "没有带日期的数据"};
+  const reached = dates.filter((d) => d >= date).length;
+  return {
+    date,
+    note: `${dates.length} 个报送区划中有 ${reached} 个的数据已到 ${date}（取至少半数区划已到的最晚日期）`
+  };
+}
+
+/** Warns every loaded row dated after the as-of date (rule `after-as-of`): it is kept, and named. */
+function warnAfterAsOf(
+  tables: Map<string, LoadedRow[]>,
+  files: readonly ParsedFile[],
+  asOf: {date: string | null; note: string}
+): void {
+  const {date} = asOf;
+  if (date === null) return;
+  const byFile = new Map(files.map((f) => [f.summary.file, f]));
+  for (const [table, field] of DATED) {
+    const header = DATASETS.find((ds) => ds.name === table)?.columns[field]?.header ?? field;
+    for (const row of tables.get(table) ?? []) {
+      const value = row[field];
+      const f = byFile.get(row.source_file);
+      if (typeof value !== "string" || value <= date || !f) continue;
+      f.warnings.push({
+        file: f.summary.file,
+        sheet: f.summary.sheet,
+        line: row.source_line,
+        column: header,
+        value,
+        reason: `日期 ${value} 晚于数据截至日期 ${date}（${asOf.note}）；此行照常载入，请核对日期是否填错`,
+        reason_en: `dated after the data's as-of date ${date}`,
+        rule: "after-as-of"
+      });
+    }
+  }
 }

@@ -2,15 +2,26 @@
  * Writes an ingest's results: the site's DuckDB database file (every dataset as a table, money as
  * BIGINT fen, dates as DATE, with the source file and line of each row; the rejects, warnings, file
  * summaries, division aliases and meta), and for `npm run ingest` also rejects.csv, warnings.csv and
- * summary.json. Every file is written under a temporary name and renamed into place.
+ * summary.json, the four published as one set (a staging folder renamed into place). The CSV files are
+ * safe to open in a spreadsheet (no cell runs as a formula); the DuckDB file keeps every value raw.
  */
-import {rename, rm, writeFile, mkdir} from "node:fs/promises";
-import {join} from "node:path";
+import {chmod, mkdir, readdir, realpath, rename, rm, stat, writeFile} from "node:fs/promises";
+import {basename, dirname, join, resolve} from "node:path";
 import {csvFormatRows} from "d3";
 import {DATASETS} from "../src/schema/index.js";
 import type {Column} from "../src/schema/dataset.js";
-import {removeStaleTemps, tempPathFor, writeDuckDBFile, type TableSpec} from "./duckdb-file.js";
+import {ruleName} from "../src/schema/rule-names.js";
+import {exactText, safeCell} from "../src/format/spreadsheet.js";
+import {
+  isAlive,
+  removeStaleTemps,
+  tempPathFor,
+  writeDuckDBFile,
+  type TableSpec,
+  type WriteOptions
+} from "./duckdb-file.js";
 import type {FileSummary, IngestResult, Issue} from "./ingest.js";
+import {calendarTable} from "./calendar.js";
 
 export interface OutputMeta {
   source: string;
@@ -33,14 +44,37 @@ const ISSUE_COLUMNS = [
   "value",
   "reason",
   "reason_en",
-  "rule"
+  "rule",
+  "rule_name"
 ] as const;
 
-function issueTable(name: string, issues: readonly Issue[]): TableSpec {
+/** The dataset of each input file (for the exact column header in a rule's Chinese name). */
+function datasetsOf(files: readonly FileSummary[]): Map<string, string> {
+  return new Map(files.map((f) => [f.file, f.dataset]));
+}
+
+/** The Chinese name of an issue's rule (src/schema/rule-names.ts), for the file's dataset. */
+function issueRuleName(issue: Issue, datasets: ReadonlyMap<string, string>): string {
+  return ruleName(issue.rule, datasets.get(issue.file));
+}
+
+/** The `rejects` or `warnings` table: every cell as the ingest read it (raw), and the rule's Chinese name. */
+function issueTable(name: string, issues: readonly Issue[], files: readonly FileSummary[] = []): TableSpec {
+  const datasets = datasetsOf(files);
   return {
     name,
     columns: ISSUE_COLUMNS.map((c) => ({name: c, type: c === "line" ? "INTEGER" : "VARCHAR"})),
-    rows: issues.map((i) => [i.file, i.sheet, i.line, i.column, i.value, i.reason, i.reason_en, i.rule])
+    rows: issues.map((i) => [
+      i.file,
+      i.sheet,
+      i.line,
+      i.column,
+      i.value,
+      i.reason,
+      i.reason_en,
+      i.rule,
+      issueRuleName(i, datasets)
+    ])
   };
 }
 
@@ -68,7 +102,11 @@ export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
       ])
     });
   }
-  tables.push(issueTable("rejects", result.rejects), issueTable("warnings", result.warnings));
+  tables.push(
+    issueTable("rejects", result.rejects, result.files),
+    issueTable("warnings", result.warnings, result.files)
+  );
+  tables.push(calendarTable(result.calendar));
   tables.push({
     name: "inputs",
     columns: [
@@ -110,6 +148,16 @@ export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
     ],
     rows: result.divisionAliases.map((a) => [a.alias, a.code])
   });
+  // Files found in the input folder and not read (Excel lock files, other formats …), with the reason.
+  tables.push({
+    name: "skipped_inputs",
+    columns: [
+      {name: "file", type: "VARCHAR"},
+      {name: "reason", type: "VARCHAR"},
+      {name: "reason_en", type: "VARCHAR"}
+    ],
+    rows: result.skippedFiles.map((f) => [f.file, f.reason, f.reason_en])
+  });
   tables.push({
     name: "meta",
     columns: [
@@ -118,6 +166,7 @@ export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
     ],
     rows: [
       ["as_of", result.asOf],
+      ["as_of_note", result.asOfNote],
       ["generated_at", meta.generatedAt],
       ["source", meta.source]
     ]
@@ -138,35 +187,45 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
   }
 }
 
-function issuesCsv(issues: readonly Issue[]): string {
-  const header = ["文件", "工作表", "行号", "列", "原值", "原因", "reason", "规则"];
-  // A BOM so that Excel opens the UTF-8 file with the right encoding.
-  return (
-    "\uFEFF" +
-    csvFormatRows([
-      header,
-      ...issues.map((i) => [
-        i.file,
-        i.sheet ?? "",
-        String(i.line),
-        i.column,
-        i.value,
-        i.reason,
-        i.reason_en,
-        i.rule
-      ])
-    ]) +
-    "\n"
-  );
+/** The header of rejects.csv and warnings.csv. */
+export const ISSUES_CSV_HEADER = [
+  "文件",
+  "工作表",
+  "行号",
+  "列",
+  "原值",
+  "原值（原样）",
+  "原因",
+  "reason",
+  "规则",
+  "规则编号"
+] as const;
+
+/**
+ * rejects.csv or warnings.csv: UTF-8 with a BOM (so that Excel reads it as UTF-8). Every text cell goes
+ * through `safeCell` (a leading `'` before text a spreadsheet would run as a formula); 原值（原样） holds
+ * the district's value exactly, as `exactText` writes it (a JSON string, invisible characters as
+ * `\uXXXX`); 规则 is the rule's Chinese name and 规则编号 its id. The DuckDB file keeps every cell raw.
+ */
+export function issuesCsv(issues: readonly Issue[], files: readonly FileSummary[] = []): string {
+  const datasets = datasetsOf(files);
+  const rows = issues.map((i) => [
+    ...[i.file, i.sheet ?? "", String(i.line), i.column, i.value].map(safeCell),
+    exactText(i.value),
+    ...[i.reason, i.reason_en, issueRuleName(i, datasets), i.rule].map(safeCell)
+  ]);
+  return "\uFEFF" + csvFormatRows([[...ISSUES_CSV_HEADER], ...rows]) + "\n";
 }
 
 /** The JSON summary `npm run ingest` prints: per file, rows read, loaded, rejected and reasons by count. */
 export function summaryJson(result: IngestResult): object {
   return {
     as_of: result.asOf,
+    as_of_note: result.asOfNote,
     totals: totalsOf(result.files),
     warnings: result.warnings.length,
-    files: result.files
+    files: result.files,
+    skipped_files: result.skippedFiles
   };
 }
 
@@ -186,11 +245,140 @@ export function totalsOf(files: readonly FileSummary[]): {
   );
 }
 
-/** Writes fundwatch.duckdb, rejects.csv, warnings.csv and summary.json into `dir`. */
-export async function writeOutputs(dir: string, result: IngestResult, meta: OutputMeta): Promise<void> {
-  await mkdir(dir, {recursive: true});
-  await writeDuckDBFile(join(dir, "fundwatch.duckdb"), toTables(result, meta));
-  await writeAtomic(join(dir, "rejects.csv"), issuesCsv(result.rejects));
-  await writeAtomic(join(dir, "warnings.csv"), issuesCsv(result.warnings));
-  await writeAtomic(join(dir, "summary.json"), JSON.stringify(summaryJson(result), null, 2) + "\n");
+/** The files {@link writeOutputs} publishes together: the output folder holds these and nothing else. */
+export const OUTPUT_FILES = ["fundwatch.duckdb", "rejects.csv", "warnings.csv", "summary.json"] as const;
+
+/** Files an operating system or file manager may drop into a folder; harmless beside the set. */
+const SYSTEM_FILES = new Set([".DS_Store", "Thumbs.db", "desktop.ini"]);
+
+/** An output file, or what a killed writer of one left (`<file>.<pid>.tmp`, `.tmp.wal`). */
+const OWN_ENTRY = new RegExp(
+  `^(${OUTPUT_FILES.map((f) => f.replaceAll(".", "\\.")).join("|")})(\\.\\d+\\.tmp(\\.wal)?)?$`
+);
+
+/** The output folder cannot be replaced as a whole (it holds other files, or is not a folder). */
+export class OutputDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputDirError";
+  }
+}
+
+/** The output folder as an absolute path; a symbolic link is followed (the folder it names is replaced). */
+async function outputFolder(dir: string): Promise<string> {
+  return realpath(dir).catch(() => resolve(dir));
+}
+
+/**
+ * Beside the output folder `<name>`: `.<name>.staging-<pid>`, where a run writes the new set, and
+ * `.<name>.old-<pid>`, where the previous set waits while the new one is renamed into place.
+ */
+function besidePath(folder: string, kind: "staging" | "old", pid = process.pid): string {
+  return join(dirname(folder), `.${basename(folder)}.${kind}-${pid}`);
+}
+
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false
+  );
+
+/**
+ * Checks that `dir` can hold the outputs: it does not exist yet, or it is a folder holding only a previous
+ * set (and what a killed run left of one). Writing replaces the folder as a whole, so a folder with other
+ * files is refused rather than emptied.
+ */
+export async function checkOutputDir(dir: string): Promise<void> {
+  const folder = await outputFolder(dir);
+  const info = await stat(folder).catch(() => undefined);
+  if (!info) return;
+  if (!info.isDirectory()) throw new OutputDirError(`输出目录 ${dir} 已存在，但不是目录`);
+  const foreign = (await readdir(folder)).filter((e) => !OWN_ENTRY.test(e) && !SYSTEM_FILES.has(e)).sort();
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 5).join("、") + (foreign.length > 5 ? ` 等 ${foreign.length} 项` : "");
+    throw new OutputDirError(
+      `输出目录 ${dir} 中有检查结果以外的文件或目录（${shown}）。检查结果整体替换输出目录，为免误删，请指定一个新的目录，或只存放检查结果的目录`
+    );
+  }
+}
+
+/**
+ * Clears what killed runs left around `folder` (runs whose process is gone): staging folders are removed;
+ * a previous set a run had moved aside is put back if the folder is missing (the run was killed between
+ * its two renames), else removed; `<file>.<pid>.tmp` and `.wal` files inside the folder are removed.
+ * Returns the names removed or restored.
+ */
+export async function removeStaleOutputs(folder: string): Promise<string[]> {
+  const prefix = `.${basename(folder)}.`;
+  const done: string[] = [];
+  for (const entry of (await readdir(dirname(folder)).catch(() => [] as string[])).sort()) {
+    const match = entry.startsWith(prefix) ? /^(staging|old)-(\d+)$/.exec(entry.slice(prefix.length)) : null;
+    if (!match || (Number(match[2]) !== process.pid && isAlive(Number(match[2])))) continue;
+    const path = join(dirname(folder), entry);
+    if (match[1] === "old" && !(await exists(folder))) await rename(path, folder);
+    else await rm(path, {recursive: true, force: true});
+    done.push(entry);
+  }
+  for (const file of OUTPUT_FILES) done.push(...(await removeStaleTemps(join(folder, file))));
+  return done;
+}
+
+/**
+ * Puts the complete set in `staging` in place of `folder`: the folder is renamed aside, the staging folder
+ * renamed to its name, and the previous set removed. Both renames are within one parent folder, so each
+ * is atomic; a kill between the two leaves the previous set aside, which the next run puts back.
+ */
+async function publishFolder(staging: string, folder: string): Promise<void> {
+  const old = besidePath(folder, "old");
+  const hadPrevious = await rename(folder, old).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return false;
+      throw error;
+    }
+  );
+  try {
+    await rename(staging, folder);
+  } catch (error) {
+    if (hadPrevious) await rename(old, folder);
+    throw error;
+  }
+  if (hadPrevious) await rm(old, {recursive: true, force: true});
+}
+
+/**
+ * Writes fundwatch.duckdb, rejects.csv, warnings.csv and summary.json as one set: all four into a staging
+ * folder beside `dir` (`.<name>.staging-<pid>`), which then replaces `dir` by rename. A reader of `dir`
+ * (or a kill at any moment) sees the previous complete set or the new one, never a mix; what killed runs
+ * left is cleared first ({@link removeStaleOutputs}). `dir` must be new or hold only a previous set
+ * ({@link checkOutputDir}). `options` go to the DuckDB writer (e.g. tables computed over the data).
+ */
+export async function writeOutputs(
+  dir: string,
+  result: IngestResult,
+  meta: OutputMeta,
+  options: WriteOptions & {
+    /** More keys for summary.json, asked for once the database is written (e.g. the gates' verdict). */
+    summaryExtra?: () => Record<string, unknown>;
+  } = {}
+): Promise<void> {
+  const folder = await outputFolder(dir);
+  await mkdir(dirname(folder), {recursive: true});
+  await removeStaleOutputs(folder);
+  await checkOutputDir(folder);
+  const staging = besidePath(folder, "staging");
+  await mkdir(staging);
+  try {
+    const mode = (await stat(folder).catch(() => undefined))?.mode;
+    if (mode !== undefined) await chmod(staging, mode & 0o7777);
+    await writeDuckDBFile(join(staging, "fundwatch.duckdb"), toTables(result, meta), options);
+    await writeFile(join(staging, "rejects.csv"), issuesCsv(result.rejects, result.files));
+    await writeFile(join(staging, "warnings.csv"), issuesCsv(result.warnings, result.files));
+    const summary = {...summaryJson(result), ...options.summaryExtra?.()};
+    await writeFile(join(staging, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    await publishFolder(staging, folder);
+  } catch (error) {
+    await rm(staging, {recursive: true, force: true});
+    throw error;
+  }
 }

@@ -14,6 +14,7 @@ import {chromium, type Browser} from "playwright-core";
 import {CHROMIUM_ARGS, findChromium as defaultFindChromium} from "./browser.js";
 import {errorCells, openSettled, settle, watchPage} from "./check-pages.js";
 import {formatDate} from "../src/format/date.js";
+import {displayText} from "../src/format/text.js";
 import {startServer} from "./serve.js";
 
 export interface BriefingSection {
@@ -308,7 +309,8 @@ export async function writeBriefing(options: BriefingOptions): Promise<BriefingS
   const data = await readSiteData(dist);
   const wanted = options.sections ?? [
     {path: "/", title: "总览"},
-    ...data.cities.map((c) => ({path: `/district/${c.code}`, title: c.name}))
+    // A city's name as the pages show it (cleaned and cut): it names a file, a bookmark and a footer.
+    ...data.cities.map((c) => ({path: `/district/${c.code}`, title: displayText(c.name)}))
   ];
   const date = new Date(data.generatedAt);
   const stamp = Number.isNaN(date.getTime()) ? new Date(`${data.asOf}T00:00:00+08:00`) : date;

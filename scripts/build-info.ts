@@ -3,6 +3,7 @@
  * release` (scripts/release.ts) reads: when and from what the published site was built.
  */
 import {z} from "zod";
+import {DivisionCount, GateReport} from "../loaders/gates.js";
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "应为 64 位十六进制 sha256");
 const count = z.number().int().nonnegative();
@@ -36,7 +37,11 @@ export const BuildInfo = z.object({
     as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "应为 YYYY-MM-DD"),
     source: z.string(),
     generated_at: z.string(),
-    inputs: z.array(BuildInput)
+    inputs: z.array(BuildInput),
+    /** Records and recovered amount by division: what the next build's completeness gates compare with. */
+    divisions: z.array(DivisionCount).optional(),
+    /** The completeness gates' verdict (loaders/gates.ts), with an accepted exception's reason. */
+    gates: GateReport.optional()
   }),
   /** Whether every page passed the check before publishing (`skipped`: built with --no-check), and how many. */
   page_check: z.object({status: z.enum(["passed", "skipped"]), pages: count}),

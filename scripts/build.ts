@@ -25,6 +25,8 @@ import {isAlive} from "../loaders/duckdb-file.js";
 import {writeAtomic} from "../loaders/outputs.js";
 import {launchChromium} from "./browser.js";
 export type {BuildInfo};
+import {readGateReport, dataManifest} from "../loaders/gates.js";
+import {openNativeDb} from "../loaders/native-db.js";
 import {databaseFile, replaceDirectory, writeBriefing, type BriefingSummary} from "./briefing.js";
 import {checkPages, listPages, type PageReport} from "./check-pages.js";
 import {externalizeInlineScripts} from "./csp.js";
@@ -35,6 +37,7 @@ import {
   type CacheDecision
 } from "./loader-cache.js";
 import {precompress} from "./precompress.js";
+import {withSiteDb} from "./query-check.js";
 import {startServer} from "./serve.js";
 import {formatDate} from "../src/format/date.js";
 
@@ -239,9 +242,21 @@ async function packageVersion(root: string, name: string): Promise<string> {
   return String((JSON.parse(text) as {version: unknown}).version);
 }
 
-/** The as-of date, source, generation time and input files recorded in the built site's database file. */
+/**
+ * The as-of date, source, generation time, input files, records by division (what the next build's
+ * completeness gates compare with) and the gates' verdict recorded in the built site's database file.
+ */
 export async function readDataInfo(dist: string): Promise<BuildInfo["data"]> {
   const file = await databaseFile(dist);
+  const native = await openNativeDb(file);
+  let divisions: BuildInfo["data"]["divisions"];
+  let gates: BuildInfo["data"]["gates"];
+  try {
+    divisions = (await dataManifest(native.db)).divisions;
+    gates = (await readGateReport(native.db)) ?? undefined;
+  } finally {
+    native.close();
+  }
   const instance = await DuckDBInstance.create(file, {access_mode: "READ_ONLY"});
   const connection = await instance.connect();
   try {
@@ -269,7 +284,9 @@ export async function readDataInfo(dist: string): Promise<BuildInfo["data"]> {
       as_of: meta.get("as_of") ?? "",
       source: meta.get("source") ?? "",
       generated_at: meta.get("generated_at") ?? "",
-      inputs
+      inputs,
+      divisions,
+      ...(gates ? {gates} : {})
     };
   } finally {
     connection.closeSync();
@@ -308,7 +325,10 @@ async function checkBuiltPages(
   const {server, url} = await startServer({root: dist});
   try {
     // One page at a time: two at once on a two-core machine made a slow cell miss the wait now and then.
-    return await checkPages({browser, baseUrl: url, pages, sourceRoot: join(root, "reports"), screenshotDir});
+    // Every query of every page is also run in native DuckDB on the same file (scripts/query-check.ts).
+    return await withSiteDb(dist, (nativeDb) =>
+      checkPages({browser, baseUrl: url, pages, sourceRoot: join(root, "reports"), screenshotDir, nativeDb})
+    );
   } finally {
     server.close();
     await browser.close();
@@ -359,6 +379,11 @@ export interface BuildOptions {
   check?: boolean;
   /** Where the page check keeps a screenshot of each page (default none). */
   screenshotDir?: string;
+  /**
+   * An administrator's reason to publish although completeness gates failed (`--accept "…"`); shown on
+   * the quality page and recorded in build.json and the release manifest. Default: none (a failed gate stops the build).
+   */
+  accept?: string;
   log?: (message: string) => void;
 }
 
@@ -378,8 +403,14 @@ export async function build({
   findChromium,
   check = true,
   screenshotDir,
+  accept,
   log = (message: string) => console.error(message)
 }: BuildOptions = {}): Promise<BuildResult> {
+  if (accept !== undefined) {
+    if (accept.trim() === "")
+      throw new Error('--accept 需要写明原因，例如 --accept "固原市本周数据经电话核实无误"');
+    env = {...env, FUNDWATCH_ACCEPT: accept};
+  }
   const work = join(root, ".fundwatch-build");
   const staging = join(work, "next");
   const failed = join(work, "failed");
@@ -456,14 +487,32 @@ export async function build({
   }
 }
 
+/** `npm run build [-- --no-check] [--accept "原因"]`: the options, or an error saying the usage. */
+export function parseBuildArgs(args: readonly string[]): {check: boolean; accept?: string} {
+  const usage = '用法：npm run build [-- --no-check] [--accept "原因"]';
+  const options: {check: boolean; accept?: string} = {check: true};
+  for (let i = 0; i < args.length; ++i) {
+    const arg = args[i];
+    if (arg === "--no-check") options.check = false;
+    else if (arg === "--accept") {
+      const reason = args[++i];
+      if (reason === undefined || reason.trim() === "" || reason.startsWith("--"))
+        throw new Error(`--accept 后应写明照常发布的原因（${usage}）`);
+      options.accept = reason;
+    } else throw new Error(`不认识的参数：${arg}（${usage}）`);
+  }
+  return options;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== "--no-check");
-  if (unknown.length > 0) {
-    console.error(`[fundwatch] 不认识的参数：${unknown.join(" ")}（用法：npm run build [-- --no-check]）`);
+  let options: ReturnType<typeof parseBuildArgs>;
+  try {
+    options = parseBuildArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`[fundwatch] ${(error as Error).message}`);
     process.exit(2);
   }
-  build({check: !args.includes("--no-check")}).catch((error: unknown) => {
+  build(options).catch((error: unknown) => {
     console.error(`[fundwatch] 构建失败：${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

@@ -3,11 +3,14 @@
  * Framework error cells, uncaught errors, console errors, requests to any origin but the site's own
  * (blocked, so nothing leaves the machine), failed requests, cells still loading, and charts that did
  * not render (fewer rendered `figure[data-fw-chart]` than the page's front matter `charts:` asks,
- * or a chart with no marks). A screenshot of each page is kept.
+ * or a chart with no marks), and, given native DuckDB on the same data, every query whose browser answer
+ * differs from native DuckDB's. A screenshot of each page is kept.
  */
 import {mkdir, readdir, readFile} from "node:fs/promises";
 import {dirname, join, relative} from "node:path";
 import type {Browser, Page, Response} from "playwright-core";
+import type {QueryDb} from "../src/sql/template.js";
+import {compareWithNative, loggedQueries, logQueries} from "./query-check.js";
 
 export interface PageReport {
   path: string;
@@ -16,6 +19,8 @@ export interface PageReport {
   screenshot?: string;
   /** Figures marked with data-metric / data-value, for tests that read exact values. */
   metrics: {metric: string; value: string; unit: string | null; text: string}[];
+  /** How many queries the page made that were compared with native DuckDB (absent: not compared). */
+  queries?: number;
 }
 
 /** Lists the pages of a built site as URL paths: dist/about.html → /about, dist/index.html → /. */
@@ -171,6 +176,11 @@ export interface CheckOptions {
   beforeOpen?: (page: Page, path: string) => Promise<void>;
   /** Problems of a settled page that the checks here do not look for (the nginx test's CSP checks). */
   moreProblems?: (page: Page, path: string) => Promise<string[]>;
+  /**
+   * Native DuckDB on the site's database file: every query each page makes is run again there and
+   * any difference from the browser's answer is a problem of the page (scripts/query-check.ts).
+   */
+  nativeDb?: QueryDb;
 }
 
 export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
@@ -186,6 +196,7 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
     const page = await context.newPage();
     const problems: string[] = [];
     await watchPage(page, origin, problems);
+    if (options.nativeDb) await logQueries(page);
     await options.beforeOpen?.(page, path);
     await openSettled(page, new URL(path.replace(/^\//, ""), baseUrl).href, problems, timeoutMs);
     const expected = await expectedCharts(sourceRoot, path);
@@ -218,6 +229,12 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
       }))
     }));
     problems.push(...(await errorCells(page)));
+    let queries: number | undefined;
+    if (options.nativeDb) {
+      const logged = await loggedQueries(page);
+      queries = logged.length;
+      problems.push(...(await compareWithNative(logged, options.nativeDb)));
+    }
     if (options.moreProblems) problems.push(...(await options.moreProblems(page, path)));
     if (state.lang !== "zh-CN") problems.push(`<html lang> 应为 zh-CN，实为「${state.lang}」`);
     const rendered = state.charts.filter((c) => !c.empty && c.marks > 0);
@@ -235,7 +252,14 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
       );
       await page.screenshot({path: screenshot, fullPage: true});
     }
-    reports.push({path, problems, charts: rendered.length, screenshot, metrics: state.metrics});
+    reports.push({
+      path,
+      problems,
+      charts: rendered.length,
+      screenshot,
+      metrics: state.metrics,
+      ...(queries === undefined ? {} : {queries})
+    });
     await context.close();
   }
   return reports;

@@ -2,7 +2,8 @@
  * `npm run check [-- --no-build] [--pages /a,/b] [--all-districts]`: builds the site (PDF briefing
  * off) and opens every page in headless Chromium with the same checker the browser tests run
  * (scripts/check-pages.ts): a page fails on an error cell, a page or console error, a request to any
- * other origin, a missing file, an empty chart or fewer charts than its `charts:` front matter.
+ * other origin, a missing file, an empty chart or fewer charts than its `charts:` front matter, or a
+ * query whose DuckDB-WASM answer differs from native DuckDB's on the same data (scripts/query-check.ts).
  * The per-district pages share one source, so one of them (/district/640100 or the first) stands for
  * all unless `--all-districts`. Prints one line per page and exits non-zero if any page failed.
  */
@@ -11,6 +12,7 @@ import {fileURLToPath} from "node:url";
 import {launchChromium} from "./browser.js";
 import {build} from "./build.js";
 import {checkPages, listPages, type PageReport} from "./check-pages.js";
+import {withSiteDb} from "./query-check.js";
 import {startServer} from "./serve.js";
 
 interface Options {
@@ -53,7 +55,10 @@ export function pagesToCheck(all: readonly string[], options: Options): string[]
 export function formatReport(reports: readonly PageReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
-    if (r.problems.length === 0) lines.push(`✔ ${r.path}（${r.charts} 个图表）`);
+    if (r.problems.length === 0)
+      lines.push(
+        `✔ ${r.path}（${r.charts} 个图表${r.queries === undefined ? "" : `，${r.queries} 个查询与原生 DuckDB 一致`}）`
+      );
     else {
       lines.push(`✘ ${r.path}`);
       for (const p of r.problems) lines.push(`    ${p}`);
@@ -82,13 +87,16 @@ async function main(): Promise<number> {
   const {server, url} = await startServer({root: dist});
   try {
     console.error(`[fundwatch] 用无头浏览器打开 ${pages.length} 个页面…`);
-    const reports = await checkPages({
-      browser,
-      baseUrl: url,
-      pages,
-      sourceRoot: join(root, "reports"),
-      screenshotDir: join(root, "test-results", "check")
-    });
+    const reports = await withSiteDb(dist, (nativeDb) =>
+      checkPages({
+        browser,
+        baseUrl: url,
+        pages,
+        sourceRoot: join(root, "reports"),
+        screenshotDir: join(root, "test-results", "check"),
+        nativeDb
+      })
+    );
     console.log(formatReport(reports));
     return reports.some((r) => r.problems.length > 0) ? 1 : 0;
   } finally {

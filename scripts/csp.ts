@@ -19,7 +19,7 @@ import {basename, dirname, join, relative, resolve, sep} from "node:path";
  *   sheet carries its rules (src/charts/plot.ts, reports/style.css).
  * - `style-src-attr 'unsafe-inline'`, the one relaxation: it allows `style="…"` attributes only (not
  *   `<style>` elements, not style sheets from elsewhere). Observable Inputs (0.12, in the SDK's filter
- *   bar: Inputs.select and Inputs.date; also Inputs.range, search, table… that analysts may use) build
+ *   bar: Inputs.select, and Inputs.text for the dates; also Inputs.range, search, table… that analysts may use) build
  *   their forms with htl's html`<form style=${{"--input-width": …}}>`: htl first writes a placeholder
  *   attribute `style="::1"` into the markup it parses and imports into the page, then removes it and
  *   sets the style through the DOM (`element.style`, which no policy restricts). The placeholder is an

@@ -47,7 +47,13 @@ const child = spawn(
   {
     cwd: root,
     stdio: "inherit",
-    env: {...process.env, OBSERVABLE_TELEMETRY_DISABLE: "true"}
+    // A preview shows whatever the data is: a failed completeness gate is reported (and shown on the
+    // quality page) instead of stopping the loader, as it stops `npm run build`.
+    env: {
+      ...process.env,
+      OBSERVABLE_TELEMETRY_DISABLE: "true",
+      FUNDWATCH_GATES: process.env.FUNDWATCH_GATES ?? "warn"
+    }
   }
 );
 child.on("exit", (code) => process.exit(code ?? 0));

@@ -511,6 +511,9 @@ const CITY_FORMS: Record<
   "640500": {format: "xlsx", wan: true}
 };
 
+// These files imitate what districts send (inputs the loaders must read as sent), so their text is not
+// passed through safeCell (src/format/spreadsheet.ts); none of it begins with a formula character, which
+// test/unit/spreadsheet-safe.test.ts checks on data/ningxia.
 async function writeCsv(
   path: string,
   rows: string[][],

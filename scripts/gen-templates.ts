@@ -19,6 +19,7 @@ import {fileURLToPath, pathToFileURL} from "node:url";
 import {csvFormatRow} from "d3";
 import ExcelJS from "exceljs";
 import {fixZipTimestamps} from "./zip-time.js";
+import {safeCell} from "../src/format/spreadsheet.js";
 import {DATASETS} from "../src/schema/index.js";
 import type {Column, Dataset} from "../src/schema/dataset.js";
 import {NINGXIA} from "./gen-data.js";
@@ -89,14 +90,17 @@ export function templateNames(ds: Dataset): {csv: string; xlsx: string} {
 // ---------------------------------------------------------------------------------------------------
 // CSV
 
-/** A UTF-8 CSV with BOM and CRLF line ends: the header row, then the example rows. */
+/** A UTF-8 CSV with BOM and CRLF line ends: the header row, then the example rows (each cell `safeCell`ed). */
 export function csvTemplate(ds: Dataset): Buffer {
   const columns = Object.entries(ds.columns) as [string, Column][];
   const lines = [
     columns.map(([, col]) => templateHeader(col)),
     ...exampleRows(ds).map((row) => columns.map(([field]) => row[field] ?? ""))
   ];
-  return Buffer.from(`\uFEFF${lines.map((line) => csvFormatRow(line)).join("\r\n")}\r\n`, "utf8");
+  return Buffer.from(
+    `\uFEFF${lines.map((line) => csvFormatRow(line.map(safeCell))).join("\r\n")}\r\n`,
+    "utf8"
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -121,7 +125,7 @@ function textWidth(text: string): number {
   return width;
 }
 
-/** An example text as the typed cell Excel would hold: numbers for counts and money, dates for dates. */
+/** An example text as the typed cell Excel would hold: numbers for counts and money, dates for dates, else safe text. */
 function cellValue(col: Column, text: string): ExcelJS.CellValue {
   if (text === "") return null;
   if (col.duck === "DATE" && /^\d{4}-\d{2}-\d{2}$/.test(text)) return new Date(`${text}T00:00:00Z`);
@@ -131,7 +135,7 @@ function cellValue(col: Column, text: string): ExcelJS.CellValue {
   ) {
     return Number(text);
   }
-  return text;
+  return safeCell(text);
 }
 
 /** The number format a column's cells get: text for codes and names (keeps leading zeros), dates as dates. */
@@ -180,7 +184,7 @@ function addDataSheet(workbook: ExcelJS.Workbook, ds: Dataset): void {
   const header = ws.getRow(HEADER_ROW);
   columns.forEach(([, col], i) => {
     const cell = header.getCell(i + 1);
-    cell.value = templateHeader(col);
+    cell.value = safeCell(templateHeader(col));
     cell.font = {bold: true};
     cell.fill = col.optional ? OPTIONAL_FILL : REQUIRED_FILL;
     cell.border = BORDER;
@@ -252,7 +256,7 @@ function addNotesSheet(workbook: ExcelJS.Workbook, ds: Dataset): void {
   ws.getCell(1, 1).value = `${ds.label}填写说明`;
   ws.getCell(1, 1).font = {bold: true, size: 14};
   ws.mergeCells(1, 1, 1, widths.length);
-  ws.getCell(2, 1).value = ds.description;
+  ws.getCell(2, 1).value = safeCell(ds.description);
   ws.mergeCells(2, 1, 2, widths.length);
 
   const header = ws.getRow(4);
@@ -268,7 +272,7 @@ function addNotesSheet(workbook: ExcelJS.Workbook, ds: Dataset): void {
     const row = ws.getRow(5 + r);
     line.forEach((text, i) => {
       const cell = row.getCell(i + 1);
-      cell.value = text;
+      cell.value = safeCell(text);
       cell.border = BORDER;
       cell.alignment = {vertical: "top", wrapText: true};
       if (i === 1 && text === "必填") cell.fill = REQUIRED_FILL;

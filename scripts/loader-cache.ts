@@ -7,8 +7,10 @@
  * fingerprint of what the loaders read:
  *
  * - every file of the input folder (`data/ningxia/`, or `FUNDWATCH_DATA_DIR`), by content;
+ * - the holiday calendar (`data/节假日.csv`, or `FUNDWATCH_CALENDAR`), by content;
  * - the loaders and all the project code they can import: `reports/data/`, `loaders/`, `src/`,
- *   `scripts/`, `observablehq.config.ts`, `package-lock.json` (the installed library versions);
+ *   `scripts/`, `observablehq.config.ts`, `package-lock.json` (the installed library versions), and
+ *   the checks configuration `fundwatch.checks.json`;
  * - the loaders' environment: every `FUNDWATCH_*` variable but the build's own switches, and Node's version.
  *
  * and compares it with the fingerprint recorded after the last successful build. Any difference
@@ -21,7 +23,9 @@ import {createHash} from "node:crypto";
 import {createReadStream} from "node:fs";
 import {readdir, readFile, rm, stat} from "node:fs/promises";
 import {join, relative, resolve, sep} from "node:path";
+import {CHECKS_FILE} from "../loaders/checks-config.js";
 import {writeAtomic} from "../loaders/outputs.js";
+import {calendarPath} from "../loaders/calendar.js";
 
 /** Variables that steer the build itself, not what a loader computes. */
 const BUILD_ONLY_VARIABLES = new Set([
@@ -38,7 +42,8 @@ const CODE_PATHS = [
   "src",
   "scripts",
   "observablehq.config.ts",
-  "package-lock.json"
+  "package-lock.json",
+  CHECKS_FILE
 ];
 
 export interface Fingerprint {
@@ -86,6 +91,8 @@ export async function loaderFingerprint(root: string, env: NodeJS.ProcessEnv): P
   parts["input-folder"] = createHash("sha256").update(inputs).digest("hex");
   for (const file of inputFiles)
     parts[`input:${relative(inputs, file).split(sep).join("/")}`] = await sha256File(file);
+  for (const file of await filesUnder(calendarPath(root, env)))
+    parts[`calendar:${relative(root, file).split(sep).join("/")}`] = await sha256File(file);
   for (const path of CODE_PATHS)
     for (const file of await filesUnder(join(root, path)))
       parts[`code:${relative(root, file).split(sep).join("/")}`] = await sha256File(file);
@@ -114,6 +121,7 @@ export function describeChanges(before: Fingerprint | null, after: Fingerprint, 
     if (kind === "input") return `输入文件${verb}：${name}`;
     if (kind === "code") return `代码${verb}：${name}`;
     if (kind === "env") return `环境变量${verb}：${name}`;
+    if (kind === "calendar") return `节假日表${verb}：${name}`;
     if (kind === "input-folder") return "输入目录换了";
     return "Node.js 版本变化";
   };

@@ -38,6 +38,7 @@ import {fileURLToPath} from "node:url";
 import {createGunzip} from "node:zlib";
 import {z} from "zod";
 import {BuildInfo, BuildInput} from "./build-info.js";
+import {GateReport} from "../loaders/gates.js";
 import {isAlive} from "../loaders/duckdb-file.js";
 
 export {BuildInfo, BuildInput};
@@ -64,6 +65,8 @@ export const Manifest = z.object({
   data: z.object({source: z.string(), generated_at: z.string(), inputs: z.array(BuildInput)}),
   /** The build's page check (always `passed` unless packaged with --allow-unchecked). */
   page_check: BuildInfo.shape.page_check,
+  /** The completeness gates' verdict: an exception an administrator accepted is named here with its reason. */
+  gates: GateReport.optional(),
   totals: z.object({files: count, bytes: count, gzip_siblings: count}),
   files: z.array(FileEntry),
   /** The release's other files (install.sh, INSTALL.md, nginx/…), relative to the top folder. */
@@ -423,6 +426,7 @@ export async function createRelease(options: ReleaseOptions = {}): Promise<Relea
       versions: build.versions,
       data: {source: build.data.source, generated_at: build.data.generated_at, inputs: build.data.inputs},
       page_check: build.page_check,
+      ...(build.data.gates ? {gates: build.data.gates} : {}),
       totals: {
         files: files.length,
         bytes: files.reduce((sum, f) => sum + f.size, 0),

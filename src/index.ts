@@ -10,7 +10,7 @@ export type {SqlQuery, SqlValue, QueryDb} from "./sql/template.js";
 export {formatMoney, fenToYuan, autoMoneyUnit} from "./format/money.js";
 export type {MoneyUnit, FormatMoneyOptions} from "./format/money.js";
 export {formatDate, formatDateTime} from "./format/date.js";
-export {compareZh, formatCount} from "./format/text.js";
+export {compareZh, formatCount, cleanText, displayText} from "./format/text.js";
 export {formatPercent, formatMetricValue} from "./format/percent.js";
 export type {FormatPercentOptions} from "./format/percent.js";
 export {rankedBars} from "./charts/ranked-bars.js";
@@ -30,6 +30,9 @@ export {
 } from "./ui/page.js";
 export type {DataMeta, PageFilter, FilterChoices, DivisionRow} from "./ui/page.js";
 export {sortableTable} from "./ui/table.js";
+export {textSpan} from "./ui/text.js";
+export {dateField, parseDay} from "./ui/date-field.js";
+export type {ParsedDay} from "./ui/date-field.js";
 export type {TableColumn, SortableTableOptions} from "./ui/table.js";
 export {
   METRICS,
@@ -67,6 +70,9 @@ export {
   roundedPercents,
   isWorkingDay,
   workingDaysBetween,
+  calendarFromRows,
+  loadCalendar,
+  describeYears,
   RECOVERY_DIMENSIONS,
   NO_CATEGORY,
   recoveryBreakdown,
@@ -82,6 +88,8 @@ export {
   comparePeers
 } from "./metrics/index.js";
 export type {
+  CalendarDay,
+  WorkingCalendar,
   Metric,
   MetricData,
   MetricFilter,

@@ -82,6 +82,7 @@ const TABLES: Record<ArqueroTableName, {order: string; columns: Record<string, K
       reported_on: "date"
     }
   },
+  calendar: {order: "day", columns: {day: "date", kind: "dict", year: "int"}},
   meta: {order: "key", columns: {key: "text", value: "text"}}
 };
 

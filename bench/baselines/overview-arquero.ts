@@ -6,9 +6,10 @@
  * The data work is arquero: scoping by the filter (institution kinds, `within`, inspection date range,
  * campaign and kinds; findings and dispositions following their inspection), every metric's parts per
  * county, rolling counties up to city or province, weekly cumulative coverage and the big-case working
- * days (over a calendar table). What is reused from the SDK is composition only: choosing the campaign
- * (`pickCampaign`), its schedule (`coverageTargetAt`, `fridaysBetween`), the holiday lists, the metric
- * definitions' metadata (`metricById`, `metricValue`) and the ranking from values (`rankFromValues`).
+ * days (over the `calendar` table's holidays and weekend working days). What is reused from the SDK is
+ * composition only: choosing the campaign (`pickCampaign`), its schedule (`coverageTargetAt`,
+ * `fridaysBetween`), the metric definitions' metadata (`metricById`, `metricValue`) and the ranking from
+ * values (`rankFromValues`).
  *
  * Arrow columns (see export-arrow.ts): money is Int64 fen, which arquero (flechette) reads as JS
  * numbers and refuses beyond 2^53, so sums are exact integers; dates are `YYYY-MM-DD` strings.
@@ -26,7 +27,6 @@ import type {Struct} from "arquero/dist/types/table/types.js";
 import {table as untypedTable} from "arquero/src/table/index.js";
 // @ts-expect-error -- no declaration file for arquero's source modules; typed below.
 import {opApi} from "arquero/src/op/op-api.js";
-import {ADJUSTED_WORKDAYS, CALENDAR_YEARS, HOLIDAYS} from "../../src/metrics/calendar.js";
 import {
   DEFAULT_RULES,
   fridaysBetween,
@@ -59,6 +59,7 @@ export const ARQUERO_TABLES = [
   "inspections",
   "findings",
   "dispositions",
+  "calendar",
   "meta"
 ] as const;
 export type ArqueroTableName = (typeof ARQUERO_TABLES)[number];
@@ -227,22 +228,32 @@ function countyParts(t: ArqueroTables, s: Scoped): Record<MetricId, Table> {
   };
 }
 
-let calendarTable: {table: Table; first: string; last: string; total: number} | undefined;
+interface WorkingDays {
+  table: Table;
+  first: string;
+  last: string;
+  total: number;
+}
+const workingDaysOf = new WeakMap<Table, WorkingDays>();
 
 /**
- * Every day of the holiday table's years with `ord`, the number of working days up to and including
- * it: the working days d with a < d ≤ b are ord(b) − ord(a).
+ * Every day of the calendar's years (the `calendar` table: days off 休, weekend working days 班, and
+ * the years it covers) with `ord`, the number of working days up to and including it: the working days
+ * d with a < d ≤ b are ord(b) − ord(a).
  */
-function calendar(): NonNullable<typeof calendarTable> {
-  if (calendarTable) return calendarTable;
-  const first = `${Math.min(...CALENDAR_YEARS)}-01-01`;
-  const last = `${Math.max(...CALENDAR_YEARS)}-12-31`;
+function calendar(t: ArqueroTables): WorkingDays {
+  const known = workingDaysOf.get(t.calendar);
+  if (known) return known;
+  const rows = t.calendar.objects() as {day: string; kind: string; year: number}[];
+  const years = rows.map((r) => Number(r.year));
+  const first = `${Math.min(...years)}-01-01`;
+  const last = `${Math.max(...years)}-12-31`;
   const days: string[] = [];
-  for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000)
-    days.push(new Date(t).toISOString().slice(0, 10));
+  for (let ms = Date.parse(`${first}T00:00:00Z`); ms <= Date.parse(`${last}T00:00:00Z`); ms += 86_400_000)
+    days.push(new Date(ms).toISOString().slice(0, 10));
   const calendarDays = given(aq.table({day: days}), {
-    holidays: Object.values(HOLIDAYS).flat(),
-    workdays: Object.values(ADJUSTED_WORKDAYS).flat()
+    holidays: rows.filter((r) => r.kind === "休").map((r) => r.day),
+    workdays: rows.filter((r) => r.kind === "班").map((r) => r.day)
   }).derive({
     working: (d, $) =>
       (op.utcdayofweek(d.day) % 6 !== 0 && !op.includes($.holidays, d.day)) || op.includes($.workdays, d.day)
@@ -257,8 +268,9 @@ function calendar(): NonNullable<typeof calendarTable> {
     .orderby("day")
     .derive({ord: (d) => op.fill_down(d.ord, 0)});
   const total = Number(table.rollup({n: (d) => op.max(d.ord)}).get("n", 0) ?? 0);
-  calendarTable = {table, first, last, total};
-  return calendarTable;
+  const result = {table, first, last, total};
+  workingDaysOf.set(t.calendar, result);
+  return result;
 }
 
 /**
@@ -266,7 +278,7 @@ function calendar(): NonNullable<typeof calendarTable> {
  * campaign), decided (earliest decision) and reported (earliest report) within the campaign's working days.
  */
 function bigCaseParts(t: ArqueroTables, s: Scoped): Table {
-  const cal = calendar();
+  const cal = calendar(t);
   const rules = t.campaigns.select({
     id: "c_id",
     big_case_threshold: "threshold",
@@ -460,7 +472,7 @@ export function overviewArquero(t: ArqueroTables, filter: PageFilter = {}): Over
 
   const scoped = scope(t, filter);
   const parts = countyParts(t, scoped);
-  const isRatio = (id: string): boolean => metricById(id).unit === "%";
+  const isRatio = (id: string): boolean => metricById(id).measure.kind === "ratio";
   const groupsAt = new Map<DivisionLevel, Table>();
   const groupsOf = (level: DivisionLevel): Table => {
     const g = groupsAt.get(level) ?? groups(t, level, within);

@@ -36,6 +36,11 @@ export interface RawTable {
   rows: {line: number; cells: RawCell[]}[];
   /** Whether the workbook uses the 1904 date system. */
   date1904: boolean;
+  /** Rows (xlsx) with a value to the right of the header's last column: the row, the first such value and its 0-based column. Such a
+   *  row is in `rows` even if all its cells under the header are empty, so that the ingest can refuse it (a value is never dropped). */
+  beyond?: {line: number; column: number; value: RawCell}[];
+  /** A CSV whose last row looks cut off (the file may be truncated): that row's line, the 0-based index of the cut value, and why. */
+  truncated?: {line: number; column: number; reason: string; reason_en: string};
 }
 
 export interface ReadXlsxOptions {
@@ -68,18 +73,34 @@ interface RawParts {
 /** Reads one worksheet of the workbook at `path` into a {@link RawTable}. */
 export async function readXlsx(path: string, options: ReadXlsxOptions): Promise<RawTable> {
   const workbook = new ExcelJS.Workbook();
-  let bytes: Buffer | undefined;
+  let bytes: Buffer;
   try {
     bytes = await readFile(path);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${path}: 无法读取 Excel 文件（${message}）：文件不存在或没有读取权限`, {cause: error});
+  }
+  let loadError: unknown;
+  try {
     // exceljs's typings declare their own `Buffer extends ArrayBuffer`; at run time it takes a Node Buffer.
     await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const hint =
-      bytes !== undefined && isOle2(bytes)
-        ? "这是旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx；"
-        : "";
-    throw new Error(`${path}: 无法读取 Excel 文件（${hint}${message}）`, {cause: error});
+    loadError = error;
+  }
+  // A workbook exceljs read with its sheets is one (a zip64 package included, which the check below cannot read).
+  const loaded = loadError === undefined && workbook.worksheets.length > 0;
+  const problem = loaded
+    ? undefined
+    : (notAWorkbook(bytes) ?? (loadError === undefined ? undefined : "工作簿已损坏，无法解析"));
+  if (problem !== undefined) {
+    // The library's own words stay in brackets for whoever debugs it; the reason is said in Chinese.
+    const message =
+      loadError === undefined
+        ? ""
+        : `（${isOle2(bytes) ? "这是旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx；" : ""}${libraryMessage(loadError)}）`;
+    throw new Error(`${path}: 无法读取 Excel 文件${message}。不是有效的 Excel 工作簿（.xlsx）：${problem}`, {
+      cause: loadError
+    });
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
 
@@ -134,10 +155,13 @@ function tableFrom(
   }
 
   const rows: RawTable["rows"] = [];
+  const beyond: NonNullable<RawTable["beyond"]> = [];
   for (let r = headerLine + 1; r <= worksheet.rowCount; r++) {
     const cells: RawCell[] = [];
     for (let c = 1; c <= columns; c++) cells.push(read(worksheet.findCell(r, c)));
-    if (cells.some((cell) => !isBlank(cell))) rows.push({line: r, cells});
+    const stray = firstBeyond(worksheet, r, columns, read);
+    if (stray) beyond.push({line: r, ...stray});
+    if (stray || cells.some((cell) => !isBlank(cell))) rows.push({line: r, cells});
   }
 
   return {
@@ -149,8 +173,80 @@ function tableFrom(
     headers,
     groups,
     rows,
-    date1904
+    date1904,
+    ...(beyond.length > 0 ? {beyond} : {})
   };
+}
+
+/** An error's message without the library's help links. */
+function libraryMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*If it is, see \S+/, "").trim();
+}
+
+/**
+ * Why `bytes` cannot be an .xlsx workbook, in Chinese, or undefined if they look like one: an empty
+ * file, an old .xls (or encrypted workbook), a PDF, a web page, a text file, a cut-off zip, or a zip
+ * that holds no workbook (a Word or PowerPoint file renamed).
+ */
+export function notAWorkbook(bytes: Buffer): string | undefined {
+  if (bytes.length === 0) return "文件为空（0 字节）";
+  if (isOle2(bytes))
+    return "文件是旧版 Office 格式（OLE2：Excel 97-2003 的 .xls、Word 的 .doc，或设置了打开密码的工作簿），请在 Excel 中另存为 .xlsx";
+  const head = bytes.subarray(0, 1024).toString("latin1");
+  if (head.startsWith("%PDF")) return "文件是 PDF 文档，不是 Excel 工作簿";
+  if (!head.startsWith("PK")) {
+    const start = head.replace(/^(\xef\xbb\xbf|\s)+/, "").toLowerCase();
+    if (start.startsWith("<"))
+      return "文件内容是网页（HTML）或 XML 文本，不是 .xlsx（有的系统导出的“Excel”其实是网页，请用 Excel 打开后另存为 .xlsx）";
+    return looksLikeText(bytes)
+      ? "文件不是 zip 压缩包，内容是文本（可能是 CSV 或 TXT 文件改成了 .xlsx 扩展名；CSV 请保留 .csv 扩展名）"
+      : "文件不是 zip 压缩包（.xlsx 文件以 PK 开头），可能是其他类型的文件改了扩展名";
+  }
+  let directory: Map<string, ZipEntry>;
+  try {
+    directory = zipDirectory(bytes);
+  } catch {
+    directory = new Map();
+  }
+  if (directory.size === 0)
+    return "zip 压缩包不完整（找不到结尾的文件目录），文件可能被截断，或在传输、解压中损坏";
+  if (directory.has("xl/workbook.xml")) return undefined;
+  if (directory.has("word/document.xml")) return "这是 Word 文档（.docx）改成了 .xlsx 扩展名";
+  if (directory.has("ppt/presentation.xml")) return "这是 PowerPoint 演示文稿（.pptx）改成了 .xlsx 扩展名";
+  return "这是 zip 压缩包，但其中没有 Excel 工作簿（缺少 xl/workbook.xml）";
+}
+
+/** Whether the first bytes read as text: no NUL and few control bytes. */
+function looksLikeText(bytes: Buffer): boolean {
+  const sample = bytes.subarray(0, 4096);
+  let control = 0;
+  for (const b of sample) {
+    if (b === 0) return false;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) control += 1;
+  }
+  return control <= sample.length / 100;
+}
+
+/**
+ * The first value of `row` to the right of the header's `columns` (its 0-based column), so that a value
+ * outside the table is seen, never dropped. A merged cell that starts inside the table and spreads
+ * beyond it is not a value of its own there.
+ */
+function firstBeyond(
+  worksheet: Worksheet,
+  row: number,
+  columns: number,
+  read: (cell: Cell | undefined) => RawCell
+): {column: number; value: RawCell} | undefined {
+  const count = worksheet.findRow(row)?.cellCount ?? 0;
+  for (let c = columns + 1; c <= count; c++) {
+    const cell = worksheet.findCell(row, c);
+    if (cell === undefined || cell.master !== cell) continue;
+    const value = read(cell);
+    if (!isBlank(value)) return {column: c - 1, value};
+  }
+  return undefined;
 }
 
 /** Whether the bytes are an OLE2 compound file: an old .xls, or an encrypted .xlsx. */

@@ -7,8 +7,10 @@
 import {Plot} from "./plot.js";
 import {formatDate} from "../format/date.js";
 import {formatPercent} from "../format/percent.js";
+import {cleanText, displayText} from "../format/text.js";
 import {campaignPhases, coverageTargetAt, type Campaign} from "../metrics/campaign.js";
 import {chartFigure} from "./figure.js";
+import {LABEL_WIDTH} from "./ranked-bars.js";
 
 export interface CoverageProgressOptions {
   /** The campaign whose phases, deadlines and schedule are drawn. Required. */
@@ -33,6 +35,9 @@ const utc = (iso: string): Date => new Date(`${iso}T00:00:00Z`);
  * (cut off every Friday, see {@link weeklyProgress}), the campaign's phases as bands, the schedule's
  * expected coverage as a dashed line and the coverage deadlines as rules. Each line has its own
  * marker shape, so it reads in grayscale too; the text alternative gives each line's latest coverage.
+ * Division names are shown as {@link displayText} shows them: cleaned of bidi controls and invisible
+ * characters, cut with `…` in the legend beyond 24 columns (the whole name in the swatch's `title`) and
+ * in the tooltips beyond 40.
  *
  * @param options - what to draw and how
  * @param options.campaign - the campaign whose phases, deadlines and schedule are drawn (see {@link pickCampaign})
@@ -61,7 +66,7 @@ export function coverageProgress(options: CoverageProgressOptions): HTMLElement 
   const points = options.series
     .filter((d) => d.coverage !== null)
     .map((d) => ({
-      name: d.name,
+      name: cleanText(d.name),
       day: utc(d.week_ending),
       week: d.week_ending,
       coverage: (d.coverage ?? 0) * 100
@@ -85,67 +90,75 @@ export function coverageProgress(options: CoverageProgressOptions): HTMLElement 
     .map((p) => `${p.name} ${formatPercent(p.coverage / 100)}`)
     .join("；");
   const lastWeek = fridays.at(-1);
-  figure.append(
-    Plot.plot({
-      document: doc,
-      width,
-      height,
-      ariaLabel: title ?? "累计检查覆盖率",
-      ariaDescription:
-        `从${formatDate(campaign.start_date)}起每周五的累计检查覆盖率` +
-        (lastWeek ? `，截至${formatDate(lastWeek)}：${description}` : "：暂无数据") +
-        `。虚线为进度目标；${deadlines.map((d) => d.label).join("、")}。`,
-      x: {
-        type: "utc",
-        domain: [utc(campaign.start_date), utc(campaign.end_date)],
-        tickFormat: (d: Date) => `${d.getUTCMonth() + 1}月`,
-        label: null
-      },
-      y: {domain: [0, 100], grid: true, label: "覆盖率（%）", tickFormat: (v: number) => `${v}%`},
-      // One legend of coloured marker shapes (Plot merges the two scales bound to the same channel).
-      color: {domain: names, scheme: "Dark2"},
-      symbol: {legend: names.length > 1, domain: names},
-      marks: [
-        Plot.rectX(bands, {
-          x1: "x1",
-          x2: "x2",
-          y1: 0,
-          y2: 100,
-          fill: (d: {i: number}) => (d.i % 2 ? "#000" : "#888"),
-          fillOpacity: 0.06
-        }),
-        Plot.text(bands, {
-          x: (d: {x1: Date; x2: Date}) => new Date((d.x1.getTime() + d.x2.getTime()) / 2),
-          y: 100,
-          text: "name",
-          dy: 8,
-          fontSize: 11,
-          fill: "currentColor"
-        }),
-        Plot.ruleX(deadlines, {x: "day", stroke: "currentColor", strokeOpacity: 0.6}),
-        Plot.text(deadlines, {
-          x: "day",
-          y: "target",
-          text: "label",
-          textAnchor: "end",
-          dx: -4,
-          dy: -6,
-          fontSize: 11
-        }),
-        Plot.lineY(schedule, {x: "day", y: "expected", stroke: "currentColor", strokeDasharray: "4 3"}),
-        Plot.lineY(points, {x: "day", y: "coverage", z: "name", stroke: "name"}),
-        Plot.dot(points, {
-          x: "day",
-          y: "coverage",
-          stroke: "name",
-          symbol: "name",
-          r: 3,
-          tip: true,
-          title: (d: {name: string; week: string; coverage: number}) =>
-            `${d.name} ${formatDate(d.week)}：${formatPercent(d.coverage / 100)}`
-        })
-      ]
-    })
-  );
+  const chart = Plot.plot({
+    document: doc,
+    width,
+    height,
+    ariaLabel: title ?? "累计检查覆盖率",
+    ariaDescription:
+      `从${formatDate(campaign.start_date)}起每周五的累计检查覆盖率` +
+      (lastWeek ? `，截至${formatDate(lastWeek)}：${description}` : "：暂无数据") +
+      `。虚线为进度目标；${deadlines.map((d) => d.label).join("、")}。`,
+    x: {
+      type: "utc",
+      domain: [utc(campaign.start_date), utc(campaign.end_date)],
+      tickFormat: (d: Date) => `${d.getUTCMonth() + 1}月`,
+      label: null
+    },
+    y: {domain: [0, 100], grid: true, label: "覆盖率（%）", tickFormat: (v: number) => `${v}%`},
+    // One legend of coloured marker shapes (Plot merges the two scales bound to the same channel).
+    color: {domain: names, scheme: "Dark2"},
+    symbol: {legend: names.length > 1, domain: names, tickFormat: legendName},
+    marks: [
+      Plot.rectX(bands, {
+        x1: "x1",
+        x2: "x2",
+        y1: 0,
+        y2: 100,
+        fill: (d: {i: number}) => (d.i % 2 ? "#000" : "#888"),
+        fillOpacity: 0.06
+      }),
+      Plot.text(bands, {
+        x: (d: {x1: Date; x2: Date}) => new Date((d.x1.getTime() + d.x2.getTime()) / 2),
+        y: 100,
+        text: "name",
+        dy: 8,
+        fontSize: 11,
+        fill: "currentColor"
+      }),
+      Plot.ruleX(deadlines, {x: "day", stroke: "currentColor", strokeOpacity: 0.6}),
+      Plot.text(deadlines, {
+        x: "day",
+        y: "target",
+        text: "label",
+        textAnchor: "end",
+        dx: -4,
+        dy: -6,
+        fontSize: 11
+      }),
+      Plot.lineY(schedule, {x: "day", y: "expected", stroke: "currentColor", strokeDasharray: "4 3"}),
+      Plot.lineY(points, {x: "day", y: "coverage", z: "name", stroke: "name"}),
+      Plot.dot(points, {
+        x: "day",
+        y: "coverage",
+        stroke: "name",
+        symbol: "name",
+        r: 3,
+        tip: true,
+        title: (d: {name: string; week: string; coverage: number}) =>
+          `${displayText(d.name)} ${formatDate(d.week)}：${formatPercent(d.coverage / 100)}`
+      })
+    ]
+  });
+  // The legend shows names cut to LABEL_WIDTH; hovering a cut one shows it whole.
+  // Plot draws one swatch per name, in the order of the domain.
+  Array.from(chart.querySelectorAll<HTMLElement>("[class$='-swatch']")).forEach((swatch, i) => {
+    const name = names[i];
+    if (name !== undefined && legendName(name) !== name) swatch.title = name;
+  });
+  figure.append(chart);
   return figure;
 }
+
+/** A division's name as the legend shows it. */
+const legendName = (name: string): string => displayText(name, {max: LABEL_WIDTH});

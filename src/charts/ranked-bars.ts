@@ -3,7 +3,7 @@
  * Shaped like Framework's chart components: `rankedBars(data, {width, ...options})`.
  */
 import {Plot} from "./plot.js";
-import {compareZh} from "../format/text.js";
+import {cleanText, compareZh, displayText, textWidth} from "../format/text.js";
 import {chartFigure} from "./figure.js";
 
 export interface RankedBarsOptions<T> {
@@ -29,11 +29,17 @@ export interface RankedBarsOptions<T> {
   document?: Document;
 }
 
+/** The widest bar label, in columns (a Chinese character counts 2): longer names are cut with `…`. */
+export const LABEL_WIDTH = 24;
+
 /**
  * Ranked horizontal bars: one bar per row, largest first (ties in pinyin order), each labelled with
  * its formatted value at the bar's end; the chart's text alternative lists every bar. Rows whose
  * value is not a finite number are left out; with no rows left, the figure says 暂无数据
- * (`data-fw-empty`). In a page, wrap it in `resize((width) => rankedBars(rows, {width, …}))`.
+ * (`data-fw-empty`). Labels are shown as {@link displayText} shows names: cleaned of bidi controls and
+ * invisible characters, cut with `…` beyond 24 columns (12 Chinese characters); each bar's tooltip
+ * (`<title>`) gives the whole label and its value. Bars are told apart by position, so two labels
+ * that read alike still get a bar each. In a page, wrap it in `resize((width) => rankedBars(rows, {width, …}))`.
  *
  * @param data - the rows, one per bar
  * @param options - what to draw and how
@@ -73,9 +79,10 @@ export function rankedBars<T>(data: readonly T[], options: RankedBarsOptions<T>)
   const doc = options.document ?? document;
   const figure = chartFigure(doc, id, title);
   const rows = data
-    .map((d) => ({label: label(d), value: value(d)}))
+    .map((d) => ({label: cleanText(label(d)), value: value(d)}))
     .filter((d) => Number.isFinite(d.value))
-    .sort((a, b) => b.value - a.value || compareZh(a.label, b.label));
+    .sort((a, b) => b.value - a.value || compareZh(a.label, b.label))
+    .map((d, i) => ({...d, i, shown: displayText(d.label, {max: LABEL_WIDTH})}));
   if (rows.length === 0) {
     figure.dataset.fwEmpty = "true";
     const empty = doc.createElement("p");
@@ -84,22 +91,30 @@ export function rankedBars<T>(data: readonly T[], options: RankedBarsOptions<T>)
     figure.append(empty);
     return figure;
   }
-  const longest = Math.max(...rows.map((d) => d.label.length));
+  // About 7 px a column at Plot's 10 px font (14 px a Chinese character).
+  const longest = Math.max(...rows.map((d) => textWidth(d.shown)));
   const plot = Plot.plot({
     document: doc,
     width,
     height: Math.max(80, rows.length * 28 + 40),
-    marginLeft: Math.min(200, 16 + longest * 14),
+    marginLeft: Math.min(200, 16 + longest * 7),
     marginRight: 90,
     ariaLabel: title,
     ariaDescription: rows.map((d) => `${d.label}：${format(d.value)}`).join("；"),
     x: {label: xLabel ?? null, grid: true, tickFormat: (v: number) => tickFormat(v)},
-    y: {label: null, domain: rows.map((d) => d.label)},
+    // One band per bar (its position), named by its shown label: equal labels still get a bar each.
+    y: {label: null, domain: rows.map((d) => d.i), tickFormat: (i: number) => rows[i]?.shown ?? ""},
     marks: [
-      Plot.barX(rows, {x: "value", y: "label", fill: fill ?? "var(--theme-foreground-focus)", tip: false}),
+      Plot.barX(rows, {
+        x: "value",
+        y: "i",
+        fill: fill ?? "var(--theme-foreground-focus)",
+        tip: false,
+        title: (d: {label: string; value: number}) => `${d.label}：${format(d.value)}`
+      }),
       Plot.text(rows, {
         x: "value",
-        y: "label",
+        y: "i",
         text: (d: {value: number}) => format(d.value),
         dx: 4,
         textAnchor: "start"

@@ -2,6 +2,9 @@
  * The browser SQL client: DuckDB-WASM served from the site itself (both the mvp and the eh bundle;
  * `selectBundle` picks eh where the browser supports WebAssembly exceptions), extension auto-loading
  * off, loader outputs attached read-only, values bound as parameters, results converted at the boundary.
+ * On the mvp bundle a failed statement is followed by a fresh DuckDB-WASM instance (see
+ * {@link restartAfterFailure}): the mvp build cannot catch C++ exceptions, and the connection a
+ * statement failed on is left broken.
  */
 import * as duckdb from "@duckdb/duckdb-wasm";
 import {tableToRows, type Row} from "./convert.js";
@@ -365,11 +368,108 @@ export interface FundwatchDatabase {
   tables(): Promise<string[]>;
   /** Which bundle runs: `"eh"` or `"mvp"`. */
   readonly bundle: string;
-  /** The underlying DuckDB-WASM instance, for advanced use. */
+  /** The underlying DuckDB-WASM instance, for advanced use (on the mvp bundle, a new one after a failed statement). */
   readonly duckdb: duckdb.AsyncDuckDB;
 }
 
-let started: Promise<{db: duckdb.AsyncDuckDB; bundle: string}> | undefined;
+/** One running DuckDB-WASM: the instance, its bundle, and the files attached in it. */
+interface Instance {
+  db: duckdb.AsyncDuckDB;
+  bundle: string;
+  /** Schema name → the URL of the file attached under it. */
+  attached: Map<string, Promise<string>>;
+}
+
+/** Runs statements on an instance that {@link restartAfterFailure} replaces when one fails. */
+export interface Restarter<I> {
+  /** The instance statements run on now (started on first use). */
+  current(): Promise<I>;
+  /** Runs `statement` on the current instance; see {@link restartAfterFailure}. */
+  run<T>(statement: (instance: I) => Promise<T>): Promise<T>;
+  /** How many times an instance has been replaced. */
+  restarts(): number;
+}
+
+/**
+ * Keeps a database instance usable after failed statements: when a statement fails and
+ * `restartOn(instance, error)` says so, the instance is replaced — once the statements already running
+ * on it have settled, it is stopped and a fresh one started — before the error reaches the caller, so
+ * the next statement runs on a working instance. A statement that fails on an instance another
+ * failure is already replacing is run once more on the new one (its failure may be the broken
+ * instance's, not its own). The SDK uses it for DuckDB-WASM's mvp bundle, which cannot catch C++
+ * exceptions: after a failed statement its connection is broken (the next statement fails too, with
+ * "_setThrew is not defined"), so the page's database is started again with the same files attached.
+ * The instance is started on first use.
+ *
+ * @param options - how to start, stop and when to replace an instance
+ * @param options.start - starts a fresh instance
+ * @param options.stop - stops a replaced instance, after its statements settled
+ * @param options.restartOn - whether a failure calls for a fresh instance
+ * @returns `{current, run, restarts}`
+ * @example
+ * ```ts
+ * let started = 0;
+ * const engine = restartAfterFailure({
+ *   start: async () => ({n: ++started, broken: false}),
+ *   stop: async () => {},
+ *   restartOn: () => true
+ * });
+ * await engine.run(async () => { throw new Error("坏语句"); }).catch((e: Error) => e.message); // → "坏语句"
+ * await engine.run(async (instance) => instance.n); // → 2
+ * engine.restarts(); // → 1
+ * ```
+ */
+export function restartAfterFailure<I>({
+  start,
+  stop,
+  restartOn
+}: {
+  start: () => Promise<I>;
+  stop: (instance: I) => Promise<void>;
+  restartOn: (instance: I, error: unknown) => boolean;
+}): Restarter<I> {
+  let current: Promise<I> | undefined;
+  let restarts = 0;
+  /** The statements running on each instance (its promise), which a replacement waits for. */
+  const running = new WeakMap<Promise<I>, Set<Promise<unknown>>>();
+  const slot = (): Promise<I> => (current ??= start());
+  const replace = (old: Promise<I>, instance: I): void => {
+    restarts += 1;
+    const pending = [...(running.get(old) ?? [])];
+    current = (async () => {
+      await Promise.allSettled(pending);
+      await stop(instance).catch(() => undefined);
+      return start();
+    })();
+  };
+  return {
+    current: slot,
+    restarts: () => restarts,
+    async run(statement) {
+      for (let attempt = 0; ; attempt++) {
+        const used = slot();
+        const instance = await used;
+        if (used !== current) continue; // replaced while starting: use the new one
+        let statements = running.get(used);
+        if (!statements) running.set(used, (statements = new Set()));
+        const execution = statement(instance);
+        statements.add(execution);
+        try {
+          return await execution;
+        } catch (error) {
+          if (!restartOn(instance, error)) throw error;
+          const first = used === current;
+          if (first) replace(used, instance);
+          await current?.catch(() => undefined);
+          if (!first && attempt === 0) continue;
+          throw error;
+        } finally {
+          statements.delete(execution);
+        }
+      }
+    }
+  };
+}
 
 /**
  * The bundles to choose from: both, unless the page URL says `?duckdb=mvp` or `?duckdb=eh`
@@ -397,31 +497,66 @@ function candidateBundles(): duckdb.DuckDBBundles {
  * bundle; // "eh" in current browsers, "mvp" in older ones
  * ```
  */
-export function startDuckDB(): Promise<{db: duckdb.AsyncDuckDB; bundle: string}> {
-  started ??= (async () => {
-    const bundle = await duckdb.selectBundle(candidateBundles());
-    if (!bundle.mainWorker) throw new Error("DuckDB-WASM 资源缺失：找不到 worker 文件");
-    const worker = new Worker(bundle.mainWorker, {type: "module"});
-    const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
-    await db.instantiate(bundle.mainModule);
-    await db.open({query: {castDecimalToDouble: true, castBigIntToDouble: false}});
-    const conn = await db.connect();
-    try {
-      // Offline: no extension may be fetched; a query that needs one must fail at once.
-      await conn.query("SET autoinstall_known_extensions = false");
-      await conn.query("SET autoload_known_extensions = false");
-    } finally {
-      await conn.close();
-    }
-    return {db, bundle: bundle.mainModule.includes("-eh") ? "eh" : "mvp"};
-  })();
-  return started;
+export async function startDuckDB(): Promise<{db: duckdb.AsyncDuckDB; bundle: string}> {
+  const {db, bundle} = await engine.current();
+  return {db, bundle};
 }
+
+/** Starts a DuckDB-WASM instance in a worker of its own, with nothing attached yet. */
+async function launch(): Promise<Instance> {
+  const bundle = await duckdb.selectBundle(candidateBundles());
+  if (!bundle.mainWorker) throw new Error("DuckDB-WASM 资源缺失：找不到 worker 文件");
+  const worker = new Worker(bundle.mainWorker, {type: "module"});
+  const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
+  await db.instantiate(bundle.mainModule);
+  await db.open({query: {castDecimalToDouble: true, castBigIntToDouble: false}});
+  const conn = await db.connect();
+  try {
+    // Offline: no extension may be fetched; a query that needs one must fail at once.
+    await conn.query("SET autoinstall_known_extensions = false");
+    await conn.query("SET autoload_known_extensions = false");
+  } finally {
+    await conn.close();
+  }
+  return {db, bundle: bundle.mainModule.includes("-eh") ? "eh" : "mvp", attached: new Map()};
+}
+
+/**
+ * The page's DuckDB-WASM, shared by every {@link openDatabase}: on the mvp bundle a failed statement
+ * replaces it with a fresh instance (the worker of the old one is ended), and each database attaches
+ * its files again in the new one on its next statement.
+ */
+const engine = restartAfterFailure<Instance>({
+  start: launch,
+  stop: (instance) => instance.db.terminate(),
+  restartOn: (instance) => instance.bundle === "mvp"
+});
 
 /** The absolute URL of a source, so the same file written two ways is recognised as one. */
 async function sourceUrl(source: DatabaseSource): Promise<string> {
   const url = typeof source === "string" ? source : await source.url();
   return typeof document === "undefined" ? url : new URL(url, document.baseURI).href;
+}
+
+/** One query a page made and what DuckDB-WASM answered: the build reruns it in native DuckDB. */
+export interface LoggedQuery {
+  sql: string;
+  params: readonly SqlValue[];
+  rows: Row[];
+  /** Where the page asked for it: the first stack frame outside the SDK's DuckDB client. */
+  caller: string;
+}
+
+/**
+ * When the page check set `globalThis.__fundwatchQueryLog` to an array (scripts/query-check.ts), each
+ * query's SQL, parameters, rows and caller are added to it; otherwise nothing is kept.
+ */
+function logQuery(sql: string, params: readonly SqlValue[], rows: Row[]): void {
+  const log = (globalThis as {__fundwatchQueryLog?: unknown}).__fundwatchQueryLog;
+  if (!Array.isArray(log)) return;
+  const frames = (new Error().stack ?? "").split("\n").slice(1);
+  const caller = frames.find((f) => !/duckdb\/client|_npm\/|_node\//.test(f))?.trim() ?? "";
+  (log as LoggedQuery[]).push({sql, params: [...params], rows, caller});
 }
 
 /** The name of the User Timing measure of every query (DevTools' Performance panel and the benchmark read them). */
@@ -436,15 +571,12 @@ function measureQuery(start: number, sql: string, params: readonly SqlValue[]): 
   }
 }
 
-/** What is attached under each schema name in this page's DuckDB: name → source URL. */
-const attached = new Map<string, Promise<string>>();
-
 /**
- * Attaches a database file under `name`, once per page: a second call with the same URL reuses it
+ * Attaches a database file under `name`, once per instance: a second call with the same URL reuses it
  * (cells may call openDatabase more than once); a different URL replaces it.
  */
 async function attach(
-  db: duckdb.AsyncDuckDB,
+  {db, attached}: Instance,
   conn: duckdb.AsyncDuckDBConnection,
   name: string,
   url: string,
@@ -457,7 +589,9 @@ async function attach(
     const schema = ident(name).quoted;
     const fileName = `${name}-${attached.size}-${Date.now()}.duckdb`;
     if (before !== undefined) await conn.query(`DETACH ${schema}`);
-    await db.registerFileBuffer(fileName, bytes);
+    // A copy: the worker takes the buffer it is given (it is transferred, and detached here), and a
+    // restarted instance (mvp bundle) attaches the same bytes again.
+    await db.registerFileBuffer(fileName, bytes.slice());
     await conn.query(`ATTACH '${fileName.replaceAll("'", "''")}' AS ${schema} (READ_ONLY)`);
     return url;
   })();
@@ -527,7 +661,9 @@ export function sqlClient(run: RunSql): SqlClient {
  * name; the first becomes the default schema. Files are fetched whole (not range-read) so a reload
  * can never mix old and new bytes. Values written as `${value}` in `db.sql` are bound parameters.
  * A failed query throws a {@link QueryError} with a Chinese message naming the mistake (unknown table
- * or column, syntax error, wrong type …), which the page shows in place of the cell.
+ * or column, syntax error, wrong type …), which the page shows in place of the cell. On the mvp bundle
+ * (older browsers) a failed query also restarts DuckDB-WASM with the same files attached (the mvp build
+ * cannot recover from an error by itself; see {@link restartAfterFailure}), so the next query works.
  *
  * @param sources - schema name → database file: a Framework `FileAttachment` or a URL
  * @returns the page's database: `sql` (for ```sql cells), `query`, `tables()`, `bundle`, `duckdb`
@@ -543,8 +679,8 @@ export function sqlClient(run: RunSql): SqlClient {
  * ```
  */
 export async function openDatabase(sources: Record<string, DatabaseSource>): Promise<FundwatchDatabase> {
-  const [{db, bundle}, files] = await Promise.all([
-    startDuckDB(),
+  const [first, files] = await Promise.all([
+    engine.current(),
     Promise.all(
       Object.entries(sources).map(async ([name, source]) => {
         const url = await sourceUrl(source);
@@ -554,24 +690,56 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
       })
     )
   ]);
-  const conn = await db.connect();
-  for (const [i, {name, url, bytes}] of files.entries()) {
-    await attach(db, conn, name, url, bytes);
-    if (i === 0) await conn.query(`USE ${ident(name).quoted}`);
-  }
+  // This database's connection in each instance, with its files attached and the first one in use.
+  const connections = new WeakMap<Instance, Promise<duckdb.AsyncDuckDBConnection>>();
+  const connection = (instance: Instance): Promise<duckdb.AsyncDuckDBConnection> => {
+    let conn = connections.get(instance);
+    if (!conn) {
+      conn = (async () => {
+        const c = await instance.db.connect();
+        for (const [i, {name, url, bytes}] of files.entries()) {
+          await attach(instance, c, name, url, bytes);
+          if (i === 0) await c.query(`USE ${ident(name).quoted}`);
+        }
+        return c;
+      })();
+      connections.set(instance, conn);
+    }
+    return conn;
+  };
+  let latest: Instance = first;
+  // Attach now, so that a missing or broken file fails the page here.
+  await engine.run(async (instance) => {
+    latest = instance;
+    await connection(instance);
+  });
 
-  const run: RunSql = async (text, params) => {
-    let statement: Awaited<ReturnType<typeof conn.prepare>> | undefined;
-    const start = performance.now();
-    try {
-      if (params.length === 0) return tableToRows(await conn.query(text));
-      statement = await conn.prepare(text);
-      return tableToRows(await statement.query(...params));
-    } finally {
-      await statement?.close();
-      measureQuery(start, text, params);
+  const run: RunSql = (text, params) =>
+    engine.run(async (instance) => {
+      latest = instance;
+      const conn = await connection(instance);
+      let statement: Awaited<ReturnType<typeof conn.prepare>> | undefined;
+      const start = performance.now();
+      try {
+        let rows: Row[];
+        if (params.length === 0) rows = tableToRows(await conn.query(text));
+        else {
+          statement = await conn.prepare(text);
+          rows = tableToRows(await statement.query(...params));
+        }
+        logQuery(text, params, rows);
+        return rows;
+      } finally {
+        await statement?.close();
+        measureQuery(start, text, params);
+      }
+    });
+
+  return {
+    ...sqlClient(run),
+    bundle: first.bundle,
+    get duckdb() {
+      return latest.db;
     }
   };
-
-  return {...sqlClient(run), bundle, duckdb: db};
 }

@@ -22,7 +22,15 @@ import {PartsByCounty} from "./parts.js";
 import {closestName, groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts} from "./types.js";
 
-export type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts, ScopedData} from "./types.js";
+export type {
+  DivisionLevel,
+  Metric,
+  MetricData,
+  MetricFilter,
+  MetricMeasure,
+  MetricParts,
+  ScopedData
+} from "./types.js";
 export {scopeData, scopeSql} from "./scope.js";
 export * from "./campaign.js";
 export * from "./progress.js";
@@ -32,7 +40,15 @@ export * from "./shares.js";
 export * from "./recovery.js";
 export * from "./institutions.js";
 export * from "./peers.js";
-export {isWorkingDay, workingDaysBetween} from "./calendar.js";
+export {
+  calendarFromRows,
+  describeYears,
+  isWorkingDay,
+  loadCalendar,
+  workingDaysBetween,
+  type CalendarDay,
+  type WorkingCalendar
+} from "./calendar.js";
 
 /**
  * Every metric of the library, in the order pages list them: id, Chinese name, unit (`元` with parts
@@ -98,6 +114,11 @@ function metricOf(metricOrId: Metric | string): Metric {
     throw new TypeError(
       `指标应为指标编号（文本，例如 "coverage"）或 metricById(…) 的结果；收到 ${given === undefined ? "undefined（是否忘了传指标？）" : (JSON.stringify(given) ?? String(given))}`
     );
+  const measure = (given as {measure?: {kind?: unknown}}).measure;
+  if (measure?.kind !== "total" && measure?.kind !== "ratio")
+    throw new TypeError(
+      `指标「${metricOrId.id}」没有声明 measure：合计写 measure: {kind: "total"}；比率写 measure: {kind: "ratio", numerator: "分子是什么", denominator: "分母是什么"}（不按单位推断：每家追回金额的单位是元，却是比率）`
+    );
   return metricOrId;
 }
 
@@ -148,7 +169,7 @@ export interface ByDivisionOptions {
  * ```
  */
 export function metricSql(metric: Metric, {level = "县", filter = {}}: ByDivisionOptions = {}): SqlQuery {
-  const ratio = metric.unit === "%";
+  const ratio = metric.measure.kind === "ratio";
   const extra = metric.ctes
     ? sqlQuery`,
 ${metric.ctes}`
@@ -210,7 +231,7 @@ export function metricReference(
   data: MetricData,
   {level = "县", filter = {}}: ByDivisionOptions = {}
 ): MetricRow[] {
-  const ratio = metric.unit === "%";
+  const ratio = metric.measure.kind === "ratio";
   const byCounty = metric.reference(scopeData(data, filter));
   const totals = new PartsByCounty(ratio);
   for (const [county, code] of groupsOf(data, level, filter.within)) {

@@ -8,6 +8,7 @@ export const recoveryTotal: Metric = {
   id: "recovery_total",
   name: "追回金额",
   unit: "元",
+  measure: {kind: "total"},
   direction: "higher",
   description: "处理方式为追回、拒付、扣回的金额之和（不含罚款）。",
   parts: sqlQuery`SELECT county, sum(amount) AS numerator, NULL AS denominator FROM f_dispositions

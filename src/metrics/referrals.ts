@@ -6,6 +6,7 @@ export const referrals: Metric = {
   id: "referrals",
   name: "移交移送件数",
   unit: "件",
+  measure: {kind: "total"},
   direction: "higher",
   description: "处理方式为移交公安或移交纪检监察的件数。",
   ...actionCount(REFERRAL)

@@ -281,6 +281,11 @@ export function checkLevel(level: DivisionLevel): void {
  * The `WITH` clause every metric's SQL starts with: `f_institutions`, `f_inspections`, `f_findings`
  * and `f_dispositions`, the loader's tables narrowed by the filter, each row tagged with its county
  * (`county`). The filter is checked first ({@link checkFilter}); its values are bound parameters.
+ * The views are `MATERIALIZED`: DuckDB-WASM 1.4.3 (package 1.32.0, both bundles) returns 0 rows, with
+ * no error, for a query that joins an inlined CTE holding a bound VARCHAR parameter to itself under
+ * `ORDER BY … LIMIT` (e.g. `f_findings JOIN f_inspections … LIMIT 10` with a `within` filter), where
+ * native DuckDB returns the rows; a materialized CTE is answered right. Reproduction and upstream
+ * report: docs/upstream/duckdb-wasm-empty-top-n.md; test/unit/wasm-empty-top-n.test.ts pins both.
  *
  * @param filter - which records count (default {}: all)
  * @returns the `WITH …` clause, to be followed by `, more AS (…) SELECT …`
@@ -306,17 +311,17 @@ export function scopeSql(filter: MetricFilter = {}): SqlQuery {
   if (filter.campaign !== undefined) inspectionWhere.push(sqlQuery`s.campaign_id = ${filter.campaign}`);
   if (filter.inspectionKinds) inspectionWhere.push(sqlQuery`s.kind IN ${[...filter.inspectionKinds]}`);
   return sqlQuery`WITH
-f_institutions AS (
+f_institutions AS MATERIALIZED (
   SELECT code, division_code AS county, kind FROM institutions WHERE ${joinSql(institutionWhere, " AND ")}
 ),
-f_inspections AS (
+f_inspections AS MATERIALIZED (
   SELECT s.*, i.county FROM inspections AS s JOIN f_institutions AS i ON i.code = s.institution_code
   WHERE ${joinSql(inspectionWhere, " AND ")}
 ),
-f_findings AS (
+f_findings AS MATERIALIZED (
   SELECT f.*, s.county FROM findings AS f JOIN f_inspections AS s ON s.id = f.inspection_id
 ),
-f_dispositions AS (
+f_dispositions AS MATERIALIZED (
   SELECT p.*, s.county FROM dispositions AS p
   LEFT JOIN findings AS f ON f.id = p.finding_id
   JOIN f_inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
@@ -374,7 +379,14 @@ export function scopeData(data: MetricData, filter: MetricFilter = {}): ScopedDa
     const county = inspection === null ? undefined : countyOfInspection.get(inspection);
     return county === undefined ? [] : [{...p, county}];
   });
-  return {campaigns: data.campaigns, institutions, inspections, findings, dispositions};
+  return {
+    campaigns: data.campaigns,
+    calendar: data.calendar,
+    institutions,
+    inspections,
+    findings,
+    dispositions
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
  * integers. Money parts are integer fen.
  */
 import type {SqlQuery} from "../sql/template.js";
+import type {CalendarDay} from "./calendar.js";
 
 /** Which records a metric counts. Every field is optional; absent means no restriction. */
 export interface MetricFilter {
@@ -23,6 +24,9 @@ export interface MetricFilter {
 }
 
 export type DivisionLevel = "省" | "市" | "县";
+
+/** Whether a metric is a total or a ratio, and of what. */
+export type MetricMeasure = {kind: "total"} | {kind: "ratio"; numerator: string; denominator: string};
 
 /** One county's parts of a metric. */
 export interface MetricParts {
@@ -63,11 +67,14 @@ export interface MetricData {
     decided_on: string;
     reported_on: string | null;
   }[];
+  /** The working-day calendar's rows (the `calendar` table, from data/节假日.csv); never filtered. */
+  calendar: readonly CalendarDay[];
 }
 
 /** {@link MetricData} narrowed by a {@link MetricFilter}, each record tagged with its county. */
 export interface ScopedData {
   campaigns: MetricData["campaigns"];
+  calendar: MetricData["calendar"];
   institutions: (MetricData["institutions"][number] & {county: string})[];
   inspections: (MetricData["inspections"][number] & {county: string})[];
   findings: (MetricData["findings"][number] & {county: string})[];
@@ -79,7 +86,14 @@ export interface Metric {
   id: string;
   /** Chinese name shown on pages. */
   name: string;
-  /** `元` for money (parts in fen), `%` for a share, `家`/`件` for counts. */
+  /**
+   * What the value is, declared and never inferred from the unit. `total`: additive, a city's value
+   * is the sum of its counties' numerators (the denominator is null). `ratio`: numerator ÷ denominator,
+   * each summed over the counties before dividing (never an average of ratios), with what each counts
+   * in Chinese. A ratio may have any unit: `%` for a share, `元` for an amount per institution.
+   */
+  measure: MetricMeasure;
+  /** How the value is shown: `元` for money (parts in fen), `%` for a share, `家`/`件` for counts. */
   unit: "元" | "%" | "家" | "件";
   /** Whether a higher value is better (coverage) or worse; `neutral` for plain totals. */
   direction: "higher" | "lower" | "neutral";

@@ -100,11 +100,30 @@ function decimalToScaled(text: string, factor: bigint): {value: bigint; exact: b
   return {value: sign === "-" ? -value : value, exact: scaled % divisor === 0n};
 }
 
-/** A JS number's shortest decimal text (no exponent for the magnitudes money has). */
+/** `1.5e-7`, `1E+17`: a decimal in scientific notation (mantissa and power of ten). */
+const EXPONENT = /^([+-]?)(\d+)(?:\.(\d*))?e([+-]?\d+)$/i;
+
+/**
+ * A number in scientific notation written out as a plain decimal, digit for digit (no float
+ * arithmetic): `1.5e-7` → `0.00000015`, `1e+21` → `1000000000000000000000`. Other text is returned as is.
+ */
+export function expandExponent(text: string): string {
+  const match = EXPONENT.exec(text);
+  if (!match) return text;
+  const [, sign = "", whole = "", fraction = "", power = "0"] = match;
+  // Beyond any double (and any amount): left as is, so it is refused as not a number.
+  if (Math.abs(Number(power)) > 400) return text;
+  const digits = whole + fraction;
+  const point = whole.length + Number(power);
+  const padded = point <= 0 ? "0".repeat(1 - point) + digits : digits.padEnd(point, "0");
+  const at = point <= 0 ? 1 : point;
+  const body = `${padded.slice(0, at)}.${padded.slice(at)}`.replace(/\.?0*$/, "").replace(/^0+(?=\d)/, "");
+  return sign === "-" && body !== "0" ? `-${body}` : body;
+}
+
+/** A JS number's shortest decimal text, never in scientific notation (`1e-7` → `0.0000001`). */
 function numberText(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const text = String(value);
-  return /e/i.test(text) ? value.toFixed(6).replace(/\.?0+$/, "") : text;
+  return Number.isFinite(value) ? expandExponent(String(value)) : String(value);
 }
 
 /**
@@ -139,6 +158,11 @@ export function parseAmountFen(cell: Cell, unit: MoneyUnitName = "元"): Parsed<
       break;
     }
   }
+  if (typeof cell !== "number" && EXPONENT.test(body))
+    return fail(
+      `金额是科学计数法：${raw}（Excel 以科学计数法显示或导出时可能已丢掉后面的位数），请填写完整的数字`,
+      `amount in scientific notation (digits may be lost): ${raw}`
+    );
   const scaled = decimalToScaled(body, FEN_PER[resolved]);
   if (!scaled) return fail(`不是有效金额：${raw}`, `not a valid amount: ${raw}`);
   if (!scaled.exact) return fail(`金额精度超过分：${raw}`, `amount finer than a fen: ${raw}`);
@@ -199,15 +223,18 @@ export function parseBool(cell: Cell): Parsed<boolean> {
   return fail(`应为"是"或"否"：${cellText(cell)}`, `expected yes or no: ${cellText(cell)}`);
 }
 
+/**
+ * A checked calendar date. Years 1800–2200 are read (so Excel's zero dates 1899-12-30/31 reach the
+ * ingest's earliest-date rule, which says what they are); others are refused here.
+ */
 function isoDate(year: number, month: number, day: number): Parsed<string> {
+  if (year < 1800 || year > 2200)
+    return fail(
+      `日期的年份超出范围：${year}年${month}月${day}日`,
+      `year out of range: ${year}-${month}-${day}`
+    );
   const date = new Date(Date.UTC(year, month - 1, day));
-  if (
-    year < 1900 ||
-    year > 2200 ||
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day
-  ) {
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
     return fail(`不存在的日期：${year}年${month}月${day}日`, `impossible date: ${year}-${month}-${day}`);
   }
   return ok(

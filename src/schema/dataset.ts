@@ -93,12 +93,23 @@ export function text(
   });
 }
 
-/** A whole non-negative count. */
+/** The largest value a DuckDB INTEGER column holds. */
+export const INTEGER_MAX = 2_147_483_647;
+
+/** A whole non-negative count; one beyond {@link INTEGER_MAX} is refused (it could not be stored). */
 export function count(header: string, label_en: string, common: Common): Column<number> {
   return column(header, label_en, common, {
     duck: "INTEGER",
-    zod: z.number().int().nonnegative(),
-    parse: (cell) => parseCount(cell)
+    zod: z.number().int().nonnegative().max(INTEGER_MAX),
+    parse(cell) {
+      const parsed = parseCount(cell);
+      if (parsed.ok && parsed.value > INTEGER_MAX)
+        return fail(
+          `数量过大：${String(cell)}（超过可存储的上限 2,147,483,647）`,
+          `count too large to store: ${String(cell)}`
+        );
+      return parsed;
+    }
   });
 }
 

@@ -5,9 +5,10 @@
 import * as Inputs from "@observablehq/inputs";
 import {html} from "htl";
 import {formatDate, formatDateTime} from "../format/date.js";
-import {compareZh} from "../format/text.js";
+import {cleanText, compareZh, displayText} from "../format/text.js";
 import type {MetricFilter} from "../metrics/types.js";
 import {sqlQuery, type QueryDb} from "../sql/template.js";
+import {dateField} from "./date-field.js";
 
 /** What the loader says about its data: as-of date, source and build time. */
 export interface DataMeta {
@@ -54,7 +55,7 @@ export async function loadMeta(db: QueryDb): Promise<DataMeta> {
  */
 export function asOfStamp(meta: DataMeta, {bundle}: {bundle?: string} = {}): HTMLElement {
   return html`<p class="fw-stamp" data-as-of=${meta.asOf}>
-    数据截至 ${formatDate(meta.asOf || null)} · 数据来源：${meta.source} · 生成于
+    数据截至 ${formatDate(meta.asOf || null)} · 数据来源：${cleanText(meta.source)} · 生成于
     ${meta.generatedAt ? formatDateTime(new Date(meta.generatedAt)) : "—"}${
       bundle ? ` · 在浏览器中由 DuckDB-WASM（${bundle}）计算` : ""
     }
@@ -63,7 +64,8 @@ export function asOfStamp(meta: DataMeta, {bundle}: {bundle?: string} = {}): HTM
 
 /**
  * A header shown only on paper (the print style sheet shows it, the screen hides it; hidden from
- * screen readers): the site's name with the page's title, and the as-of date.
+ * screen readers): the site's name with the page's title, and the as-of date. A title made from the
+ * data (a division's name) is shown as {@link displayText} shows names: cleaned and cut to 40 columns.
  *
  * @param title - the page's title, e.g. `"地区对比"`
  * @param meta - what {@link loadMeta} read
@@ -78,7 +80,8 @@ export function asOfStamp(meta: DataMeta, {bundle}: {bundle?: string} = {}): HTM
  */
 export function printHeader(title: string, meta: DataMeta): HTMLElement {
   return html`<div class="fw-print-header" aria-hidden="true">
-    <strong>医保基金监管分析 · ${title}</strong><span>数据截至 ${formatDate(meta.asOf || null)}</span>
+    <strong>医保基金监管分析 · ${displayText(title)}</strong
+    ><span>数据截至 ${formatDate(meta.asOf || null)}</span>
   </div>` as HTMLElement;
 }
 
@@ -308,16 +311,18 @@ export async function loadFilterChoices(db: QueryDb): Promise<FilterChoices> {
   };
 }
 
-const toDate = (iso: string | undefined | null): Date | null => (iso ? new Date(`${iso}T00:00:00Z`) : null);
-const toIso = (d: unknown): string | undefined =>
-  d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString().slice(0, 10) : undefined;
+/** Campaign and city names in the filter's choices: cleaned and cut, so a long name cannot widen the bar. */
+const choiceName = (name: string): string => displayText(name, {max: 32});
 
 /**
  * The filter bar: date range, campaign, institution kinds, inspection kinds and city, started from
  * `initial` (usually {@link filterFromSearch} of the URL). Its value is a {@link PageFilter} with only
  * the restrictions chosen (all kinds ticked is no restriction), ready for every metric call; it
  * fires `input` on each change, so `view(filterBar(…))` gives the page a reactive filter. Keep the URL
- * in step with {@link syncUrl}.
+ * in step with {@link syncUrl}. The dates are typed and shown the Chinese way whatever the browser's
+ * language (`2024-05-10`, shown as `2024年5月10日`; see {@link dateField}), never as the browser's
+ * `05/10/2024`. Campaign and city names, and kinds, are shown cleaned and cut to 32 columns (see
+ * {@link displayText}).
  *
  * @param choices - what to offer, from {@link loadFilterChoices}
  * @param initial - the filter to start from (default {}: no restriction)
@@ -342,27 +347,29 @@ export function filterBar(
   const campaignNames = new Map(choices.campaigns.map((c) => [c.id, c.name]));
   const cityNames = new Map(choices.cities.map((c) => [c.code, c.name]));
   const inputs: Record<string, HTMLElement> = {
-    from: Inputs.date({label: "检查日期自", value: toDate(initial.from), min: choices.firstDay ?? undefined}),
-    to: Inputs.date({label: "至", value: toDate(initial.to), max: choices.lastDay ?? undefined}),
+    from: dateField({label: "检查日期自", value: initial.from ?? null}),
+    to: dateField({label: "至", value: initial.to ?? null}),
     campaign: Inputs.select([all, ...choices.campaigns.map((c) => c.id)], {
       label: "专项行动",
       value: initial.campaign ?? all,
-      format: (id: string) => campaignNames.get(id) ?? id
+      format: (id: string) => choiceName(campaignNames.get(id) ?? id)
     }),
     institutionKinds: Inputs.checkbox(choices.institutionKinds, {
       label: "机构类型",
-      value: initial.institutionKinds ? [...initial.institutionKinds] : choices.institutionKinds
+      value: initial.institutionKinds ? [...initial.institutionKinds] : choices.institutionKinds,
+      format: choiceName
     }),
     inspectionKinds: Inputs.checkbox(choices.inspectionKinds, {
       label: "检查方式",
-      value: initial.inspectionKinds ? [...initial.inspectionKinds] : choices.inspectionKinds
+      value: initial.inspectionKinds ? [...initial.inspectionKinds] : choices.inspectionKinds,
+      format: choiceName
     })
   };
   if (city)
     inputs.within = Inputs.select([all, ...choices.cities.map((c) => c.code)], {
       label: "地市",
       value: initial.within ?? all,
-      format: (code: string) => cityNames.get(code) ?? code
+      format: (code: string) => choiceName(cityNames.get(code) ?? code)
     });
   const form = Inputs.form(inputs, {
     template: (parts: Record<string, HTMLElement>) =>
@@ -376,10 +383,8 @@ export function filterBar(
   const read = (): PageFilter => {
     const v = form.value;
     const filter: PageFilter = {};
-    const from = toIso(v.from);
-    const to = toIso(v.to);
-    if (from) filter.from = from;
-    if (to) filter.to = to;
+    if (typeof v.from === "string") filter.from = v.from;
+    if (typeof v.to === "string") filter.to = v.to;
     if (typeof v.campaign === "string" && v.campaign !== all) filter.campaign = v.campaign;
     const kinds = v.institutionKinds as string[];
     // All kinds ticked is no restriction; none ticked is kept (the metrics then say the list is empty).
@@ -400,7 +405,8 @@ export function filterBar(
 
 /**
  * Describes the filter in Chinese for captions and print, `全部数据` when there is none. With the
- * choices, campaigns and cities are named; without, they are given by id and code.
+ * choices, campaigns and cities are named (cleaned and cut to 32 columns, see {@link displayText});
+ * without, they are given by id and code.
  *
  * @param filter - the filter, usually the value of {@link filterBar}
  * @param choices - the choices from {@link loadFilterChoices}, for names (default none: ids and codes)
@@ -421,9 +427,13 @@ export function describeFilter(filter: PageFilter, choices?: FilterChoices): str
       `检查日期 ${filter.from ? formatDate(filter.from) : "起始"}至${filter.to ? formatDate(filter.to) : "今"}`
     );
   if (filter.campaign)
-    parts.push(choices?.campaigns.find((c) => c.id === filter.campaign)?.name ?? `行动 ${filter.campaign}`);
-  if (filter.institutionKinds) parts.push(`机构类型：${filter.institutionKinds.join("、") || "（无）"}`);
-  if (filter.inspectionKinds) parts.push(`检查方式：${filter.inspectionKinds.join("、") || "（无）"}`);
-  if (filter.within) parts.push(choices?.cities.find((c) => c.code === filter.within)?.name ?? filter.within);
+    parts.push(
+      choiceName(choices?.campaigns.find((c) => c.id === filter.campaign)?.name ?? `行动 ${filter.campaign}`)
+    );
+  const kinds = (list: readonly string[]): string => list.map(choiceName).join("、") || "（无）";
+  if (filter.institutionKinds) parts.push(`机构类型：${kinds(filter.institutionKinds)}`);
+  if (filter.inspectionKinds) parts.push(`检查方式：${kinds(filter.inspectionKinds)}`);
+  if (filter.within)
+    parts.push(choiceName(choices?.cities.find((c) => c.code === filter.within)?.name ?? filter.within));
   return parts.length ? parts.join("；") : "全部数据";
 }

@@ -1,9 +1,10 @@
 /**
  * A sortable table that works with the keyboard (each header is a button; Enter or Space sorts) and
  * carries every figure's raw value in `data-metric` / `data-value` / `data-unit`. Text is always set as
- * text, never parsed as HTML.
+ * text, never parsed as HTML, and shown through displayText (cleaned, cut with the full text on hover).
  */
-import {compareZh} from "../format/text.js";
+import {cleanText, compareZh, DISPLAY_WIDTH} from "../format/text.js";
+import {setDisplayText} from "./text.js";
 
 export interface TableColumn<T> {
   /** Header text. */
@@ -21,6 +22,18 @@ export interface TableColumn<T> {
    * Anything with a scheme (`javascript:`, `http:`) is refused and the cell stays text.
    */
   href?: (row: T) => string | null;
+  /**
+   * The widest text a cell shows, in columns (a Chinese character counts 2): longer text is cut with
+   * `…` and the whole text goes into the cell's `title` (hover). `false` never cuts (for sentences the
+   * page writes itself, such as reasons). Either way the text is cleaned of bidi controls and invisible
+   * characters (see displayText). Default 40.
+   */
+  truncate?: number | false;
+  /**
+   * The cell's hover text (`title`), e.g. the whole name when `format` shortens it itself. Default:
+   * the whole text when the cell's text was cut, else none.
+   */
+  title?: (row: T) => string | null;
 }
 
 /** True for a site-relative address: no scheme, no protocol-relative `//host`. */
@@ -53,11 +66,13 @@ function compareValues(a: string | number | null, b: string | number | null): nu
  * flips the order on the next. A column with `metric` writes its raw value to the cell's `data-metric`,
  * `data-value` and (with `key`) `data-unit`, so checks read figures, not formatted text; a column with
  * `href` makes its cells links to pages of the site (any address with a scheme is refused). Text is
- * always set as text, never parsed as HTML.
+ * always set as text, never parsed as HTML, and shown as {@link displayText} shows names: bidi controls
+ * and invisible characters removed, text wider than the column's `truncate` (default 40 columns, 20
+ * Chinese characters) cut with `…` and shown whole in the cell's `title` on hover.
  *
  * @param rows - the rows, one per table row
  * @param options - the columns and how the table starts
- * @param options.columns - the columns, in order: `{label, value, format?, metric?, numeric?, href?}` (see {@link TableColumn})
+ * @param options.columns - the columns, in order: `{label, value, format?, metric?, numeric?, href?, truncate?, title?}` (see {@link TableColumn})
  * @param options.key - the row's division code or id, written to `data-unit` of metric cells (default none)
  * @param options.sort - the initial sort: `{column: index, descending?}` (default none: the rows' order)
  * @param options.caption - the table's caption, also its accessible name (default none)
@@ -81,7 +96,7 @@ export function sortableTable<T>(rows: readonly T[], options: SortableTableOptio
   const {columns, key} = options;
   const table = doc.createElement("table");
   table.className = "fw-table fw-sortable";
-  if (options.caption) table.createCaption().textContent = options.caption;
+  if (options.caption) table.createCaption().textContent = cleanText(options.caption);
   const thead = table.createTHead();
   const headRow = thead.insertRow();
   const tbody = table.createTBody();
@@ -136,12 +151,16 @@ export function sortableTable<T>(rows: readonly T[], options: SortableTableOptio
           const value = column.value(row);
           const text = column.format ? column.format(value, row) : value === null ? "—" : String(value);
           const href = column.href?.(row);
+          const max = column.truncate === false ? Infinity : (column.truncate ?? DISPLAY_WIDTH);
+          let shown: HTMLElement = td;
           if (href && isSiteAddress(href)) {
-            const a = doc.createElement("a");
-            a.href = href;
-            a.textContent = text;
-            td.append(a);
-          } else td.textContent = text;
+            shown = doc.createElement("a");
+            (shown as HTMLAnchorElement).href = href;
+            td.append(shown);
+          }
+          setDisplayText(shown, text, max);
+          const hover = column.title?.(row);
+          if (hover) shown.title = cleanText(hover);
           if (buttons[i]?.numeric) td.className = "fw-amount";
           if (column.metric) {
             td.dataset.metric = column.metric;

@@ -12,6 +12,7 @@ import {build} from "../../scripts/build.js";
 import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
 import {copyProject as copyTo} from "../../scripts/copy-project.js";
 import {newReport} from "../../scripts/new-report.js";
+import {withSiteDb} from "../../scripts/query-check.js";
 import {startServer} from "../../scripts/serve.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -117,6 +118,22 @@ describe("a real Framework build with a broken import", () => {
         "```\n"
       ].join("\n")
     );
+    // An analyst's own top 10 in a shape DuckDB-WASM 1.4.3 answers with 0 rows and no error (a CTE with a
+    // bound text parameter joined to itself, ORDER BY … LIMIT: docs/upstream/duckdb-wasm-empty-top-n.md).
+    // The page draws an empty table with no error: only the comparison with native DuckDB sees it.
+    await writeFile(
+      join(reports, "top10.md"),
+      [
+        "# 机构前十\n",
+        "```js",
+        'import {openDatabase, html} from "./sdk/index.js";',
+        'const db = await openDatabase({fundwatch: FileAttachment("data/fundwatch.duckdb")});',
+        'const county = "640104";',
+        "const rows = await db.sql`WITH mine AS (SELECT * FROM institutions WHERE division_code = ${county}) SELECT a.code, a.name FROM mine AS a JOIN mine AS b ON a.code = b.code ORDER BY a.code LIMIT 10`;",
+        'display(html`<p data-metric="top10" data-value=${rows.length}>${rows.length} 家</p>`);',
+        "```\n"
+      ].join("\n")
+    );
     // The briefing is tested on its own (briefing.test.ts); here it would only add half a minute. The
     // build's own page check would refuse to publish these pages (publish.test.ts); here the checker's
     // findings on each page are the subject.
@@ -141,6 +158,32 @@ describe("a real Framework build with a broken import", () => {
     expect(reportsByPath.find((r) => r.path === "/analyst-ranking")?.charts).toBeGreaterThanOrEqual(1);
     expect(problems["/recovery-detail/640100"]).toBe("");
     expect(problems["/"]).toBe("");
+    // The top 10 draws no row and no error in the browser; against native DuckDB it fails, naming the SQL.
+    expect(reportsByPath.find((r) => r.path === "/top10")?.metrics).toEqual([
+      {metric: "top10", value: "0", unit: null, text: "0 家"}
+    ]);
+    expect(problems["/top10"]).toBe("");
+    const compared = await withSiteDb(join(temp, "dist"), (nativeDb) =>
+      checkPages({
+        browser,
+        baseUrl: url,
+        pages: ["/top10", "/", "/recovery-detail/640100"],
+        sourceRoot: reports,
+        nativeDb
+      })
+    );
+    const top10 = compared.find((r) => r.path === "/top10");
+    expect(top10?.problems).toEqual([
+      expect.stringMatching(
+        /^浏览器（DuckDB-WASM）的查询结果意外为空，原生 DuckDB 有 10 行：调用位置 .+；参数 \["640104"\]；SQL：WITH mine AS \(SELECT \* FROM institutions WHERE division_code = \?\)/
+      )
+    ]);
+    // The SDK's own pages, whose filtered views avoid that shape, agree with native DuckDB query by query.
+    for (const path of ["/", "/recovery-detail/640100"]) {
+      const report = compared.find((r) => r.path === path);
+      expect(report?.problems, path).toEqual([]);
+      expect(report?.queries, path).toBeGreaterThan(3);
+    }
     // The scaffolded page is in every page's navigation.
     expect(await readFile(join(temp, "dist", "index.html"), "utf-8")).toContain('href="./analyst-ranking"');
   });

@@ -13,6 +13,22 @@ export const FIXTURE_COMMIT = "7ef3fa3c0ffee0123456789abcdef0123456789a";
 
 export const BUILT_AT = {A: "2026-11-30T05:40:00.000Z", B: "2026-12-07T05:40:00.000Z"} as const;
 
+/** An exception an administrator accepted in the fixture's build: the release manifest must carry it. */
+export const FIXTURE_GATES = {
+  status: "accepted",
+  failures: [
+    {
+      gate: "division-silent",
+      subject: "原州区（640402）",
+      message:
+        "区划没有数据：原州区（640402）上次发布时有 390 行记录，这次没有任何记录（是否缺了这个地区的文件？）"
+    }
+  ],
+  accepted_reason: "固原市本周因系统升级未报送，经电话核实",
+  previous_built_at: "2026-11-23T05:40:00.000Z",
+  config_file: "fundwatch.checks.json"
+};
+
 export function fixtureBuildJson(version: "A" | "B", dataSha: string, builtAt?: string): object {
   return {
     format: 1,
@@ -34,7 +50,8 @@ export function fixtureBuildJson(version: "A" | "B", dataSha: string, builtAt?: 
           rows_rejected: 3,
           rows_skipped: 0
         }
-      ]
+      ],
+      gates: FIXTURE_GATES
     },
     page_check: {status: "passed", pages: 3},
     loaders: {rerun: true, reasons: ["没有上次成功构建的记录"]}

@@ -74,16 +74,19 @@ function wasmRun(conn: WasmConnection) {
 beforeAll(async () => {
   client = (await tsImport(join(ROOT, "src", "duckdb", "client.ts"), import.meta.url)) as typeof client;
   const result = await ingest([join(ROOT, "data", "ningxia")], {today: "2024-12-31"});
-  data = Object.fromEntries(
-    ["divisions", "campaigns", "institutions", "inspections", "findings", "dispositions"].map((name) => [
-      name,
-      (result.tables.get(name) ?? []).map((r) =>
-        Object.fromEntries(
-          Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? bigintToNumber(v, k) : v])
+  data = {
+    ...Object.fromEntries(
+      ["divisions", "campaigns", "institutions", "inspections", "findings", "dispositions"].map((name) => [
+        name,
+        (result.tables.get(name) ?? []).map((r) =>
+          Object.fromEntries(
+            Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? bigintToNumber(v, k) : v])
+          )
         )
-      )
-    ])
-  ) as unknown as MetricData;
+      ])
+    ),
+    calendar: result.calendar.rows
+  } as unknown as MetricData;
   dir = await mkdtemp(join(tmpdir(), "fundwatch-analyst-errors-"));
   const file = join(dir, "fundwatch.duckdb");
   await writeDuckDBFile(file, toTables(result, {source: "test", generatedAt: generationTime()}));

@@ -86,6 +86,21 @@ describe("refreshLoaderCache", () => {
     expect((await buildOnce(root, {})).reasons).toEqual(["输入文件删除：findings.csv"]);
   });
 
+  it("reruns when the holiday calendar (data/节假日.csv, or FUNDWATCH_CALENDAR's file) changes, naming it", async () => {
+    const root = await project();
+    await writeFile(join(root, "data", "节假日.csv"), "日期,类型\n2024-10-01,休\n");
+    await buildOnce(root, {});
+    expect((await refreshLoaderCache(root, {})).reused).toBe(true);
+    await writeFile(join(root, "data", "节假日.csv"), "日期,类型\n2024-10-01,休\n2024-10-02,休\n");
+    expect((await buildOnce(root, {})).reasons).toEqual(["节假日表变化：data/节假日.csv"]);
+    await writeFile(join(root, "data", "其他节假日.csv"), "日期,类型\n");
+    expect((await buildOnce(root, {FUNDWATCH_CALENDAR: "data/其他节假日.csv"})).reasons).toEqual([
+      "节假日表新增：data/其他节假日.csv",
+      "节假日表删除：data/节假日.csv",
+      "环境变量新增：FUNDWATCH_CALENDAR"
+    ]);
+  });
+
   it("reruns when the input folder, loader code, SDK code, lockfile or a FUNDWATCH_ variable changes", async () => {
     const root = await project();
     await buildOnce(root, {});

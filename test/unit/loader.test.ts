@@ -15,7 +15,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fundwatch-loader-"));
 });
 afterEach(() => {
-  for (const key of ["FUNDWATCH_DATA_DIR", "FUNDWATCH_DATA_SOURCE", "SOURCE_DATE_EPOCH"]) {
+  for (const key of ["FUNDWATCH_DATA_DIR", "FUNDWATCH_DATA_SOURCE", "SOURCE_DATE_EPOCH", "FUNDWATCH_GATES"]) {
     if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
     else process.env[key] = saved[key];
   }
@@ -60,6 +60,8 @@ describe("the site's data loader", () => {
     process.env.FUNDWATCH_DATA_SOURCE = "测试输入";
     process.env.SOURCE_DATE_EPOCH = "1700000000";
     expect(inputDirectory(ROOT)).toBe(other);
+    // A folder of divisions alone fails the completeness gates (next test): preview mode loads it all the same.
+    process.env.FUNDWATCH_GATES = "warn";
     const bytes = await runLoader();
     expect(await query(bytes, "SELECT code, name FROM divisions ORDER BY code")).toEqual([
       ["640000", "宁夏回族自治区"],
@@ -71,6 +73,19 @@ describe("the site's data loader", () => {
     ).toEqual([["2023-11-14T22:13:20.000Z"], ["测试输入"]]);
     expect(await query(bytes, "SELECT count(*)::INTEGER FROM inspections")).toEqual([[0]]);
     expect((await runLoader()).equals(bytes)).toBe(true);
+    expect(await query(bytes, "SELECT value FROM gate_status WHERE key = 'status'")).toEqual([["failed"]]);
+  });
+  it("fails when the data fails a completeness gate, naming each failure (FUNDWATCH_GATES=warn only reports)", async () => {
+    const other = join(dir, "gates");
+    await mkdir(other, {recursive: true});
+    await writeFile(
+      join(other, "区划.csv"),
+      "区划编码,区划名称,上级编码,层级,单位类型,定点医疗机构数,定点零售药店数\n640000,宁夏回族自治区,,省,行政区划,,\n"
+    );
+    process.env.FUNDWATCH_DATA_DIR = other;
+    await expect(runLoader()).rejects.toThrow(
+      /^质量门槛未通过（\d+ 项），不发布：\n- 必需数据集为空：没有「定点医药机构」的输入文件，这个数据集一行也没有载入\n/
+    );
   });
   it("fails, naming the file and the problem, when an input cannot be read", async () => {
     const bad = join(dir, "bad");

@@ -41,7 +41,13 @@ import {
 import type {SqlQuery} from "../../src/sql/template.js";
 import {tableToRows} from "../../src/duckdb/convert.js";
 import {startWasmNode, type WasmConnection, type WasmDb} from "../support/duckdb-wasm-node.js";
-import {isWorkingDay, workingDaysBetween} from "../../src/metrics/calendar.js";
+import {metricDataOf} from "../support/metric-data.js";
+import {
+  calendarFromRows,
+  isWorkingDay,
+  workingDaysBetween,
+  type WorkingCalendar
+} from "../../src/metrics/calendar.js";
 
 let dir: string;
 const sets: {
@@ -55,24 +61,12 @@ const sets: {
 }[] = [];
 let wasmDb: WasmDb;
 let mvpDb: WasmDb;
+/** The default data's ingest (its calendar: the shipped data/节假日.csv). */
+let ningxia: IngestResult;
 
 const startWasm = startWasmNode;
 
-function plain(result: IngestResult): ReconcileData {
-  const rows = (name: string) =>
-    (result.tables.get(name) ?? []).map((r) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))
-    );
-  return {
-    divisions: rows("divisions"),
-    campaigns: rows("campaigns"),
-    institutions: rows("institutions"),
-    inspections: rows("inspections"),
-    findings: rows("findings"),
-    dispositions: rows("dispositions"),
-    weekly_reports: rows("weekly_reports")
-  } as unknown as ReconcileData;
-}
+const plain = metricDataOf;
 
 async function open(name: string, result: IngestResult): Promise<void> {
   const file = join(dir, `${name}.duckdb`);
@@ -122,10 +116,8 @@ beforeAll(async () => {
   wasmDb = await startWasm();
   mvpDb = await startWasm("mvp");
   dir = await mkdtemp(join(tmpdir(), "fundwatch-metrics-"));
-  await open(
-    "ningxia",
-    await ingest([join(import.meta.dirname, "..", "..", "data", "ningxia")], {today: "2024-12-31"})
-  );
+  ningxia = await ingest([join(import.meta.dirname, "..", "..", "data", "ningxia")], {today: "2024-12-31"});
+  await open("ningxia", ningxia);
   await generate({rows: 4000, seed: 99, out: join(dir, "gen"), format: "csv"});
   // Another campaign's rules: big cases from 20,000 yuan, reported within 3 working days.
   const campaignsCsv = join(dir, "gen", "campaigns.csv");
@@ -282,21 +274,36 @@ describe("metric SQL", () => {
 });
 
 describe("the working-day calendar", () => {
+  let calendar: WorkingCalendar;
+  beforeAll(() => {
+    calendar = calendarFromRows(ningxia.calendar.rows);
+  });
   it("knows weekends, public holidays and the weekend days made working days (调休)", () => {
-    expect(isWorkingDay("2024-05-10")).toBe(true); // a Friday
-    expect(isWorkingDay("2024-05-12")).toBe(false); // a Sunday
-    expect(isWorkingDay("2024-05-11")).toBe(true); // a Saturday made a working day
-    expect(isWorkingDay("2024-10-01")).toBe(false); // 国庆
-    expect(isWorkingDay("2024-06-10")).toBe(false); // 端午, a Monday
-    expect(isWorkingDay("2025-01-26")).toBe(true); // a Sunday before 春节 made a working day
+    expect(isWorkingDay(calendar, "2024-05-10")).toBe(true); // a Friday
+    expect(isWorkingDay(calendar, "2024-05-12")).toBe(false); // a Sunday
+    expect(isWorkingDay(calendar, "2024-05-11")).toBe(true); // a Saturday made a working day
+    expect(isWorkingDay(calendar, "2024-10-01")).toBe(false); // 国庆
+    expect(isWorkingDay(calendar, "2024-06-10")).toBe(false); // 端午, a Monday
+    expect(isWorkingDay(calendar, "2025-01-26")).toBe(true); // a Sunday before 春节 made a working day
+    // 2023, which the hard-coded table lacked: 中秋节、国庆节 9月29日至10月6日, 10月7日（星期六） worked.
+    expect(isWorkingDay(calendar, "2023-10-02")).toBe(false);
+    expect(isWorkingDay(calendar, "2023-10-07")).toBe(true);
   });
   it("counts working days after the decision, up to and including the report", () => {
-    expect(workingDaysBetween("2024-09-30", "2024-10-08")).toBe(1);
-    expect(workingDaysBetween("2024-05-10", "2024-05-13")).toBe(2); // Sat 5-11 worked, Mon 5-13
-    expect(workingDaysBetween("2024-07-01", "2024-07-01")).toBe(0);
+    expect(workingDaysBetween(calendar, "2024-09-30", "2024-10-08")).toBe(1);
+    expect(workingDaysBetween(calendar, "2024-05-10", "2024-05-13")).toBe(2); // Sat 5-11 worked, Mon 5-13
+    expect(workingDaysBetween(calendar, "2024-07-01", "2024-07-01")).toBe(0);
+    // Fri 2023-12-29 to Tue 2024-01-02: 12-30 Sat, 12-31 Sun, 01-01 元旦 off; 01-02 worked.
+    expect(workingDaysBetween(calendar, "2023-12-29", "2024-01-02")).toBe(1);
   });
-  it("refuses a year it has no holiday table for, rather than guess", () => {
-    expect(() => isWorkingDay("2023-12-29")).toThrow(/节假日表中没有 2023 年/);
+  it("refuses a year the calendar does not cover, rather than guess, naming the year", () => {
+    expect(() => isWorkingDay(calendar, "2027-01-04")).toThrow(/节假日表中没有 2027 年/);
+    const only2024 = calendarFromRows(ningxia.calendar.rows.filter((r) => r.year === 2024));
+    expect(() => isWorkingDay(only2024, "2023-12-29")).toThrow(
+      /节假日表中没有 2023 年，无法计算工作日（节假日表已有：2024 年）/
+    );
+    expect(() => workingDaysBetween(only2024, "2024-12-30", "2025-01-02")).toThrow(/没有 2025 年/);
+    expect(() => isWorkingDay(calendar, "2024-02-30")).toThrow(/存在的 YYYY-MM-DD 日期/);
   });
   it("is the calendar the SQL uses: big-case timeliness agrees with the JS on cases around holidays", async () => {
     const metric = METRICS.find((m) => m.id === "big_case_timeliness")!;
@@ -304,6 +311,55 @@ describe("the working-day calendar", () => {
     expect(rows).toEqual(metricReference(metric, sets[0]!.data, {level: "省"}));
     expect(rows[0]!.denominator).toBeGreaterThan(10);
     expect(rows[0]!.numerator).toBeLessThan(rows[0]!.denominator!);
+  });
+  it("reads the working days from the database's calendar table: SQL and JS follow an edited calendar alike", async () => {
+    // Every day of 2024 made a day off: no report is then any working day late, so every big case with a
+    // report is timely. The cases, counted here directly: findings of at least the campaign's 50,000 yuan
+    // (5,000,000 fen; the default rule is the same) with a disposition, and of those, the ones reported.
+    const metric = METRICS.find((m) => m.id === "big_case_timeliness")!;
+    const data = sets[0]!.data;
+    const decided = new Map<string, boolean>();
+    for (const p of data.dispositions)
+      if (p.finding_id !== null)
+        decided.set(p.finding_id, (decided.get(p.finding_id) ?? false) || p.reported_on !== null);
+    const big = data.findings.filter((f) => f.amount_involved >= 5_000_000 && decided.has(f.id));
+    const reported = big.filter((f) => decided.get(f.id)).length;
+    expect(reported).toBeGreaterThan(0);
+
+    const days = Array.from({length: 366}, (_, i) =>
+      new Date(Date.UTC(2024, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)
+    );
+    const allOff = {
+      ...ningxia,
+      calendar: {
+        ...ningxia.calendar,
+        rows: days.map((day, i) => ({
+          day,
+          kind: "休" as const,
+          name: "元旦",
+          year: 2024,
+          source: "测试",
+          note: null,
+          line: i + 2
+        }))
+      }
+    };
+    const file = join(dir, "all-off.duckdb");
+    await writeDuckDBFile(file, toTables(allOff, {source: "test", generatedAt: generationTime()}));
+    const instance = await DuckDBInstance.create(":memory:");
+    const conn = await instance.connect();
+    try {
+      await conn.run(`ATTACH '${file}' AS edited (READ_ONLY); USE edited`);
+      const [edited] = await metricByDivision(nativeDb(conn), metric, {level: "省"});
+      const [reference] = metricReference(metric, {...data, calendar: allOff.calendar.rows}, {level: "省"});
+      expect(edited).toEqual(reference);
+      expect([edited!.numerator, edited!.denominator]).toEqual([reported, big.length]);
+      const [shipped] = await metricByDivision(nativeDb(sets[0]!.conn), metric, {level: "省"});
+      expect(edited!.numerator).toBeGreaterThan(shipped!.numerator);
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
   });
 });
 

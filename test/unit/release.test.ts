@@ -14,7 +14,7 @@ import {
   type ReleaseResult
 } from "../../scripts/release.js";
 import {checkEntries, listTarGz, verifyRelease} from "../../scripts/verify-release.js";
-import {FIXTURE_COMMIT, rawTarGz, writeFixtureSite} from "../support/release-fixture.js";
+import {FIXTURE_COMMIT, FIXTURE_GATES, rawTarGz, writeFixtureSite} from "../support/release-fixture.js";
 import {repack} from "../support/repack.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -102,6 +102,8 @@ describe("createRelease", () => {
     expect(manifest.data.inputs).toEqual([
       expect.objectContaining({file: "inspections.csv", rows_rejected: 3})
     ]);
+    // An accepted exception to the completeness gates travels with the release, reason and all.
+    expect(manifest.gates).toEqual(FIXTURE_GATES);
     const files = (await readdir(site, {recursive: true, withFileTypes: true})).filter((e) => e.isFile());
     expect(manifest.files.map((f) => f.path)).toEqual(
       files.map((e) => join(e.parentPath, e.name).slice(site.length + 1)).sort()

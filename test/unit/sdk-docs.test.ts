@@ -20,7 +20,7 @@
  *    `db`, a `FundwatchDatabase` (`db.sql`, `db.query`, `db.tables()`) over native DuckDB holding the
  *    default data (cities 640100 银川市 … 640500 中卫市, as of 2024-09-27, campaign ZX2024), and
  *    `data`, the same tables as plain objects (`MetricData & RecoveryData & ReconcileData`: what the
- *    JS references such as `metricReference` read). Imports are not needed (and not allowed).
+ *    JS references such as `metricReference` read; `data.calendar` is the holiday calendar's rows). Imports are not needed (and not allowed).
  * 6. Checks: a line `expression; // → literal` (the `;` is optional), or `const x = expression; // → literal`,
  *    asserts that its value (write `await` for a promise) deep-equals (`toEqual`) the JS
  *    literal on the same line. Write exact values as the code computes them; round in code
@@ -226,17 +226,20 @@ beforeAll(async () => {
   const input = inputDirectory(ROOT);
   const result = await ingest([input], {root: input});
   const table = (name: string) => (result.tables.get(name) ?? []).map(plainRow);
-  data = Object.fromEntries(
-    [
-      "divisions",
-      "campaigns",
-      "institutions",
-      "inspections",
-      "findings",
-      "dispositions",
-      "weekly_reports"
-    ].map((name) => [name, table(name)])
-  ) as unknown as typeof data;
+  data = {
+    ...Object.fromEntries(
+      [
+        "divisions",
+        "campaigns",
+        "institutions",
+        "inspections",
+        "findings",
+        "dispositions",
+        "weekly_reports"
+      ].map((name) => [name, table(name)])
+    ),
+    calendar: result.calendar.rows
+  } as unknown as typeof data;
   dir = await mkdtemp(join(tmpdir(), "fundwatch-sdk-docs-"));
   const file = join(dir, "fundwatch.duckdb");
   await writeDuckDBFile(file, toTables(result, {source: DEFAULT_SOURCE, generatedAt: generationTime()}));

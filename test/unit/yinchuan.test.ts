@@ -45,6 +45,7 @@ import {
   institutions
 } from "../../src/schema/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
+import {metricDataOf} from "../support/metric-data.js";
 
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "shared", "yinchuan-2018.csv");
 /** Ingest's notion of today: after every 2018 date, so none is "in the future". */
@@ -639,19 +640,7 @@ let close: () => void;
 let conn: DuckDBConnection;
 
 /** The ingest's tables as the JS reference reads them (BIGINT fen as numbers). */
-function plain(r: IngestResult): MetricData {
-  const rows = (name: string) =>
-    (r.tables.get(name) ?? []).map((row) =>
-      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? Number(v) : v]))
-    );
-  return {
-    divisions: rows("divisions"),
-    institutions: rows("institutions"),
-    inspections: rows("inspections"),
-    findings: rows("findings"),
-    dispositions: rows("dispositions")
-  } as unknown as MetricData;
-}
+const plain = (r: IngestResult): MetricData => metricDataOf(r);
 
 /** A `db` for metricByDivision over native DuckDB, binding the query's parameters. */
 const nativeDb = (c: DuckDBConnection) => ({
