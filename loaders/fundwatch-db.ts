@@ -22,13 +22,7 @@ import {
   readPreviousBuild,
   type GateReport
 } from "./gates.js";
-import {
-  datasetFromFileName,
-  ingest,
-  listInputFiles,
-  skippedFileLines,
-  type IngestResult
-} from "./ingest.js";
+import {datasetFromFileName, ingest, listInputFiles, skippedFileLines, type IngestResult} from "./ingest.js";
 import {generationTime, toTables} from "./outputs.js";
 
 /** The default input folder, or the one `FUNDWATCH_DATA_DIR` names. */
