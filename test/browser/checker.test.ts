@@ -179,10 +179,14 @@ describe("a real Framework build with a broken import", () => {
       )
     ]);
     // The SDK's own pages, whose filtered views avoid that shape, agree with native DuckDB query by query.
-    for (const path of ["/", "/recovery-detail/640100"]) {
+    // (the overview makes two dozen queries; the analyst's detail page one, recoveryBreakdown's).
+    for (const [path, queries] of [
+      ["/", 20],
+      ["/recovery-detail/640100", 1]
+    ] as const) {
       const report = compared.find((r) => r.path === path);
       expect(report?.problems, path).toEqual([]);
-      expect(report?.queries, path).toBeGreaterThan(3);
+      expect(report?.queries, path).toBeGreaterThanOrEqual(queries);
     }
     // The scaffolded page is in every page's navigation.
     expect(await readFile(join(temp, "dist", "index.html"), "utf-8")).toContain('href="./analyst-ranking"');

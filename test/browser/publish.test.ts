@@ -234,11 +234,7 @@ describe("a build stops at a failed completeness gate, and an administrator can 
     expect(report?.metrics.find((m) => m.metric === "gate_status")?.value).toBe("accepted");
     const failures = report?.metrics.filter((m) => m.metric === "gate_failure") ?? [];
     expect(failures.map((m) => m.unit)).toContain("原州区（640402）");
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${url}/quality`);
-    expect(await page.locator("[data-metric=gate_accepted_reason]").textContent()).toBe(reason);
-    await context.close();
+    expect(report?.metrics.find((m) => m.metric === "gate_accepted_reason")?.text).toBe(reason);
     server.close();
     // The next build with every city's files again compares with the accepted site, and passes.
     const next = await build({
