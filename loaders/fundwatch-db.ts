@@ -14,6 +14,7 @@ import type {Writable} from "node:stream";
 import {calendarPath} from "./calendar.js";
 import {ingestOptions, loadChecks} from "./checks-config.js";
 import {writeDuckDBFile} from "./duckdb-file.js";
+import {buildCube, METRICS} from "../src/metrics/index.js";
 import {
   checkGates,
   describeGateReport,
@@ -57,6 +58,7 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
     let report: GateReport | undefined;
     await writeDuckDBFile(file, toTables(result, {source, generatedAt: generationTime()}), {
       after: async (db) => {
+        await buildCube(db, METRICS);
         report = await checkGates(db, {
           config: checks.gates,
           previous,

@@ -12,6 +12,7 @@
  * 2 on a usage error or an output folder that holds other files; 3 when a completeness gate failed
  * (the outputs are written all the same, to look at; `--accept 原因` records an accepted exception).
  */
+import {buildCube, METRICS} from "../src/metrics/index.js";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {ingestOptions, loadChecks} from "../loaders/checks-config.js";
@@ -102,6 +103,8 @@ try {
     {
       // The same gates as the site's loader, against the same last published build.
       after: async (db) => {
+        // The same database as the site's loader writes: the detail tables and the cube.
+        await buildCube(db, METRICS);
         gates = await checkGates(db, {
           config: checks.gates,
           previous,

@@ -8,6 +8,7 @@ export const amountInvolved: Metric = {
   name: "涉及金额",
   unit: "元",
   measure: {kind: "total"},
+  cube: "cells",
   direction: "neutral",
   description: "违规问题的涉及金额之和。",
   parts: sqlQuery`SELECT county, sum(amount_involved) AS numerator, NULL AS denominator FROM f_findings GROUP BY county`,

@@ -14,6 +14,7 @@ export const bigCaseTimeliness: Metric = {
   name: "大案及时上报率",
   unit: "%",
   measure: {kind: "ratio", numerator: "按时上报的大案数", denominator: "已处理的大案数"},
+  cube: "cells",
   direction: "higher",
   description:
     "涉及金额达到专项行动大案标准（默认 5 万元）、已作出处理的问题中，在处理后规定工作日数（默认 2 个工作日；不含周末和法定节假日，含调休上班日）内向上报送的比例。标准和时限取该问题所属检查的专项行动；不属于任何行动的按默认标准。处理日期取该问题最早的处理日期，上报日期取最早的上报日期；已处理未上报的计为未及时上报。",

@@ -8,6 +8,7 @@ export const coverage: Metric = {
   name: "检查覆盖率",
   unit: "%",
   measure: {kind: "ratio", numerator: "现场检查过的机构数（去重）", denominator: "定点医药机构数"},
+  cube: "institutions",
   direction: "higher",
   description:
     "现场检查过的定点医药机构数（去重）÷ 定点医药机构数。自查自纠和智能监控不算现场检查；按机构类型筛选时分子分母同时筛选。",

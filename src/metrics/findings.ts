@@ -8,6 +8,7 @@ export const findingsCount: Metric = {
   name: "发现违规问题数",
   unit: "件",
   measure: {kind: "total"},
+  cube: "cells",
   direction: "higher",
   description: "检查中发现的违规问题条数（一次检查可发现多个问题）。",
   parts: sqlQuery`SELECT county, count(*) AS numerator, NULL AS denominator FROM f_findings GROUP BY county`,

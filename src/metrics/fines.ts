@@ -8,6 +8,7 @@ export const fines: Metric = {
   name: "罚款金额",
   unit: "元",
   measure: {kind: "total"},
+  cube: "cells",
   direction: "higher",
   description: "处理方式为罚款的金额之和。",
   parts: sqlQuery`SELECT county, sum(amount) AS numerator, NULL AS denominator FROM f_dispositions

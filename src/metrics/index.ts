@@ -19,7 +19,8 @@ import {problemRate} from "./problem-rate.js";
 import {recoveryRatio} from "./recovery-ratio.js";
 import {recoveryTotal} from "./recovery-total.js";
 import {PartsByCounty} from "./parts.js";
-import {closestName, groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
+import {closestName, groupsOf, scopeData, scopeSql} from "./scope.js";
+import {cubeCovers, cubeOf, groupedParts, metricCubeSql} from "./cube.js";
 import type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts} from "./types.js";
 
 export type {
@@ -32,6 +33,18 @@ export type {
   ScopedData
 } from "./types.js";
 export {scopeData, scopeSql} from "./scope.js";
+export {
+  buildCube,
+  cubeBuildSql,
+  cubeColumn,
+  cubeCovers,
+  cubeOf,
+  metricCubeSql,
+  CUBE_DIMENSIONS,
+  CUBE_TABLES,
+  CUBE_VERSION,
+  type CubeInfo
+} from "./cube.js";
 export * from "./campaign.js";
 export * from "./progress.js";
 export * from "./reconcile.js";
@@ -169,21 +182,13 @@ export interface ByDivisionOptions {
  * ```
  */
 export function metricSql(metric: Metric, {level = "县", filter = {}}: ByDivisionOptions = {}): SqlQuery {
-  const ratio = metric.measure.kind === "ratio";
   const extra = metric.ctes
     ? sqlQuery`,
 ${metric.ctes}`
     : sqlQuery``;
   return sqlQuery`${scopeSql(filter)}${extra},
 parts AS (${metric.parts}),
-groups AS (${groupsSql(level, filter.within)})
-SELECT g.code,
-  CAST(coalesce(sum(p.numerator), 0) AS BIGINT) AS numerator,
-  ${ratio ? sqlQuery`CAST(coalesce(sum(p.denominator), 0) AS BIGINT)` : sqlQuery`CAST(NULL AS BIGINT)`} AS denominator
-FROM groups AS g LEFT JOIN parts AS p ON p.county = g.county
-WHERE g.code IS NOT NULL
-GROUP BY g.code
-ORDER BY g.code`;
+${groupedParts(metric, level, filter.within)}`;
 }
 
 /**
@@ -244,6 +249,35 @@ export function metricReference(
 }
 
 /**
+ * The query {@link metricByDivision} runs on `db`: from the build's cube (src/metrics/cube.ts) when
+ * the database has one that covers the metric under this filter, else from the detail rows
+ * ({@link metricSql}). Both give the same rows; the tests require it.
+ *
+ * @param db - the database the query is for
+ * @param metric - the metric
+ * @param options - which divisions and records (default {})
+ * @param options.level - the level of the rows: `"省"`, `"市"` or `"县"` (default "县")
+ * @param options.filter - which records count (default {}: all)
+ * @returns the query
+ * @example
+ * ```ts
+ * (await metricQuery(db, metricById("findings"), {level: "市"})).text.includes("cube_cells"); // → true
+ * ```
+ */
+export async function metricQuery(
+  db: QueryDb,
+  metric: Metric,
+  options: ByDivisionOptions = {}
+): Promise<SqlQuery> {
+  const cube = await cubeOf(db);
+  if (cube && cubeCovers(metric, options.filter ?? {}, cube)) {
+    const query = metricCubeSql(metric, options);
+    if (query) return query;
+  }
+  return metricSql(metric, options);
+}
+
+/**
  * Runs a metric by division on a database (anything with `query(SqlQuery)`, e.g. the page's db): one
  * row per division at the level, ordered by code. A city's value is the sum of its counties'
  * numerators over the sum of their denominators, never an average of ratios.
@@ -269,7 +303,7 @@ export async function metricByDivision(
 ): Promise<MetricRow[]> {
   const metric = metricOf(metricOrId);
   return toMetricRows(
-    (await db.query(metricSql(metric, options))) as {
+    (await db.query(await metricQuery(db, metric, options))) as {
       code: unknown;
       numerator: unknown;
       denominator: unknown;

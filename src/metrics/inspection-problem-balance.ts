@@ -8,6 +8,7 @@ export const inspectionProblemBalance: Metric = {
   name: "检查户数与发现问题户数之比",
   unit: "%",
   measure: {kind: "ratio", numerator: "发现问题的机构数（去重）", denominator: "被检查的机构数（去重）"},
+  cube: "institutions",
   direction: "higher",
   description: "发现问题的机构数（去重）÷ 被检查的机构数（去重）。比值低说明“检查多、发现问题少”。",
   parts: sqlQuery`SELECT county, count(DISTINCT institution_code) FILTER (WHERE problem_found) AS numerator,

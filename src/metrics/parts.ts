@@ -1,6 +1,6 @@
 /** Helpers the metrics share: adding parts per county, groups of actions, ratios of action counts. */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery} from "../sql/template.js";
+import {sqlQuery, type SqlQuery} from "../sql/template.js";
 import type {Metric, MetricParts} from "./types.js";
 
 export class PartsByCounty {
@@ -60,4 +60,12 @@ FROM f_dispositions GROUP BY county`,
       return parts.map;
     }
   };
+}
+
+/**
+ * The dispositions weekly progress counts as funds recovered: 追回, 拒付 and 扣回 with an amount. One
+ * condition for the detail rows (src/metrics/progress.ts) and the cube's `cube_recoveries`.
+ */
+export function recoveredWhere(): SqlQuery {
+  return sqlQuery`action IN ${[...RECOVERY_ACTIONS]} AND amount IS NOT NULL`;
 }

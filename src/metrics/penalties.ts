@@ -7,6 +7,7 @@ export const penalties: Metric = {
   name: "行政处罚件数",
   unit: "件",
   measure: {kind: "total"},
+  cube: "cells",
   direction: "higher",
   description: "处理方式为行政处罚或罚款的处理件数。",
   ...actionCount(PENALTY)

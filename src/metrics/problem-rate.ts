@@ -8,6 +8,7 @@ export const problemRate: Metric = {
   name: "问题发现率",
   unit: "%",
   measure: {kind: "ratio", numerator: "发现问题的检查次数", denominator: "检查次数"},
+  cube: "cells",
   direction: "higher",
   description: "发现问题的检查次数 ÷ 检查次数（含各种检查方式）。",
   parts: sqlQuery`SELECT county, count(*) FILTER (WHERE problem_found) AS numerator, count(*) AS denominator

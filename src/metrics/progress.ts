@@ -5,9 +5,10 @@
  * are everything on or before its Friday. Computed in SQL and, independently, in JS.
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
+import {joinSql, sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
+import {cubeOf} from "./cube.js";
 import {fridaysBetween} from "./campaign.js";
-import {NOT_ON_SITE} from "./parts.js";
+import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
 import type {DivisionLevel, MetricData, MetricFilter} from "./types.js";
 
@@ -55,6 +56,9 @@ function fridaysOf(from: string, to: string): string[] {
  * @param options.filter - which records count (default {}: all)
  * @param options.from - first day of the weeks, YYYY-MM-DD (usually the campaign's start)
  * @param options.to - last day, YYYY-MM-DD (usually the as-of date)
+ * @param engine - where the rows come from (default {})
+ * @param engine.cube - from the build's cube (`cube_first_inspections`, `cube_recoveries`): then null also
+ *   for a filter with `from` or `inspectionKinds`, which the cube does not cover (default false: the detail rows)
  * @returns the query, or null
  * @example
  * ```ts
@@ -63,13 +67,21 @@ function fridaysOf(from: string, to: string): string[] {
  * weeklyProgressSql({from: "2024-09-28", to: "2024-10-03"}); // → null
  * ```
  */
-export function weeklyProgressSql({level = "县", filter = {}, from, to}: ProgressOptions): SqlQuery | null {
+export function weeklyProgressSql(
+  {level = "县", filter = {}, from, to}: ProgressOptions,
+  engine: {cube?: boolean} = {}
+): SqlQuery | null {
+  const cube = engine.cube ?? false;
   const fridays = fridaysOf(from, to);
   const first = fridays[0];
   const last = fridays.at(-1);
   if (first === undefined || last === undefined) return null;
+  if (cube && !progressCubeCovers(filter)) return null;
+  const recoveries = cube
+    ? cubeRecoveries(filter)
+    : sqlQuery`SELECT county, decided_on, amount FROM f_dispositions WHERE ${recoveredWhere()}`;
   // A day's Friday: the day itself on a Friday (isodow 5), else the next one.
-  return sqlQuery`${scopeSql(filter)},
+  return sqlQuery`${scopeSql(filter, {firstInspections: cube})},
 groups AS (${groupsSql(level, filter.within)}),
 weeks AS (
   -- unnest() of the list form: the mvp build of DuckDB-WASM cannot bind a table function's parameters.
@@ -86,7 +98,7 @@ inspected_by_week AS (
 recovered_by_week AS (
   SELECT county, CAST(decided_on + CAST((12 - isodow(decided_on)) % 7 AS INTEGER) AS DATE) AS friday,
     sum(amount) AS fen
-  FROM f_dispositions WHERE action IN ${[...RECOVERY_ACTIONS]} AND amount IS NOT NULL GROUP BY ALL
+  FROM (${recoveries}) GROUP BY ALL
 ),
 institutions AS (
   SELECT g.code, count(i.code) AS n FROM groups AS g LEFT JOIN f_institutions AS i ON i.county = g.county
@@ -109,6 +121,23 @@ FROM institutions AS d CROSS JOIN weeks AS w
 LEFT JOIN inspected AS s ON s.code = d.code AND s.friday = w.friday
 LEFT JOIN recovered AS r ON r.code = d.code AND r.friday = w.friday
 ORDER BY d.code, week_ending`;
+}
+
+/**
+ * Whether the cube answers weekly progress under a filter: without `from` and `inspectionKinds`
+ * (institutions count from their first on-site inspection, see src/metrics/cube.ts).
+ */
+export function progressCubeCovers(filter: MetricFilter): boolean {
+  return filter.from === undefined && filter.inspectionKinds === undefined;
+}
+
+/** The recovered amounts by county and decision day from the cube, under a filter it covers. */
+function cubeRecoveries(filter: MetricFilter): SqlQuery {
+  const where = [sqlQuery`TRUE`];
+  if (filter.institutionKinds) where.push(sqlQuery`institution_kind IN ${[...filter.institutionKinds]}`);
+  if (filter.to !== undefined) where.push(sqlQuery`day <= CAST(${filter.to} AS DATE)`);
+  if (filter.campaign !== undefined) where.push(sqlQuery`campaign_id = ${filter.campaign}`);
+  return sqlQuery`SELECT county, decided_on, amount FROM cube_recoveries WHERE ${joinSql(where, " AND ")}`;
 }
 
 function toProgressRow(r: {
@@ -153,7 +182,9 @@ function toProgressRow(r: {
  * ```
  */
 export async function weeklyProgress(db: QueryDb, options: ProgressOptions): Promise<ProgressRow[]> {
-  const query = weeklyProgressSql(options);
+  const cube = await cubeOf(db);
+  const query =
+    (cube?.progress ? weeklyProgressSql(options, {cube: true}) : null) ?? weeklyProgressSql(options);
   if (query === null) return [];
   return (await db.query(query)).map((r) => toProgressRow(r as Parameters<typeof toProgressRow>[0]));
 }

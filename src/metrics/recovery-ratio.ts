@@ -9,6 +9,7 @@ export const recoveryRatio: Metric = {
   name: "追回率",
   unit: "%",
   measure: {kind: "ratio", numerator: "追回、拒付、扣回金额", denominator: "违规问题涉及金额"},
+  cube: "cells",
   direction: "higher",
   description: "追回、拒付、扣回金额之和 ÷ 违规问题涉及金额之和（同一筛选范围内）。",
   parts: sqlQuery`SELECT county, sum(amount) AS numerator, 0 AS denominator FROM f_dispositions

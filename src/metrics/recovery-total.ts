@@ -9,6 +9,7 @@ export const recoveryTotal: Metric = {
   name: "追回金额",
   unit: "元",
   measure: {kind: "total"},
+  cube: "cells",
   direction: "higher",
   description: "处理方式为追回、拒付、扣回的金额之和（不含罚款）。",
   parts: sqlQuery`SELECT county, sum(amount) AS numerator, NULL AS denominator FROM f_dispositions

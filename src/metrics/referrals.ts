@@ -7,6 +7,7 @@ export const referrals: Metric = {
   name: "移交移送件数",
   unit: "件",
   measure: {kind: "total"},
+  cube: "cells",
   direction: "higher",
   description: "处理方式为移交公安或移交纪检监察的件数。",
   ...actionCount(REFERRAL)

@@ -8,6 +8,7 @@ export const rereviewRatio: Metric = {
   name: "单据复审比例",
   unit: "%",
   measure: {kind: "ratio", numerator: "复审单据数", denominator: "审核单据数"},
+  cube: "cells",
   direction: "higher",
   description: "复审单据数 ÷ 审核单据数，只计两者都已填写的检查。专项行动目标为不低于 5%。",
   parts: sqlQuery`SELECT county, sum(bills_rereviewed) AS numerator, sum(bills_reviewed) AS denominator

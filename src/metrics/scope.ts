@@ -288,6 +288,10 @@ export function checkLevel(level: DivisionLevel): void {
  * report: docs/upstream/duckdb-wasm-empty-top-n.md; test/unit/wasm-empty-top-n.test.ts pins both.
  *
  * @param filter - which records count (default {}: all)
+ * @param options - where the rows come from (default {})
+ * @param options.firstInspections - read inspections from the cube's `cube_first_inspections` (each
+ *   institution's first inspection of each class, see src/metrics/cube.ts) with no findings or
+ *   dispositions: for distinct-institution metrics; refused with `from` or `inspectionKinds` (default false)
  * @returns the `WITH …` clause, to be followed by `, more AS (…) SELECT …`
  * @example
  * ```ts
@@ -297,8 +301,10 @@ export function checkLevel(level: DivisionLevel): void {
  * typeof row?.n; // → "number"
  * ```
  */
-export function scopeSql(filter: MetricFilter = {}): SqlQuery {
+export function scopeSql(filter: MetricFilter = {}, {firstInspections = false} = {}): SqlQuery {
   checkFilter(filter);
+  if (firstInspections && (filter.from !== undefined || filter.inspectionKinds !== undefined))
+    throw new RangeError("首次检查表不能按起始日期或检查方式筛选：请用明细表");
   const institutionWhere = [sqlQuery`TRUE`];
   if (filter.institutionKinds) institutionWhere.push(sqlQuery`kind IN ${[...filter.institutionKinds]}`);
   if (filter.within !== undefined)
@@ -315,17 +321,23 @@ f_institutions AS MATERIALIZED (
   SELECT code, division_code AS county, kind FROM institutions WHERE ${joinSql(institutionWhere, " AND ")}
 ),
 f_inspections AS MATERIALIZED (
-  SELECT s.*, i.county FROM inspections AS s JOIN f_institutions AS i ON i.code = s.institution_code
+  SELECT s.*, i.county FROM ${firstInspections ? sqlQuery`cube_first_inspections` : sqlQuery`inspections`} AS s
+  JOIN f_institutions AS i ON i.code = s.institution_code
   WHERE ${joinSql(inspectionWhere, " AND ")}
 ),
-f_findings AS MATERIALIZED (
+${
+  firstInspections
+    ? sqlQuery`f_findings AS MATERIALIZED (SELECT *, CAST(NULL AS VARCHAR) AS county FROM findings WHERE FALSE),
+f_dispositions AS MATERIALIZED (SELECT *, CAST(NULL AS VARCHAR) AS county FROM dispositions WHERE FALSE)`
+    : sqlQuery`f_findings AS MATERIALIZED (
   SELECT f.*, s.county FROM findings AS f JOIN f_inspections AS s ON s.id = f.inspection_id
 ),
 f_dispositions AS MATERIALIZED (
   SELECT p.*, s.county FROM dispositions AS p
   LEFT JOIN findings AS f ON f.id = p.finding_id
   JOIN f_inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
-)`;
+)`
+}`;
 }
 
 /**

@@ -28,6 +28,9 @@ export type DivisionLevel = "省" | "市" | "县";
 /** Whether a metric is a total or a ratio, and of what. */
 export type MetricMeasure = {kind: "total"} | {kind: "ratio"; numerator: string; denominator: string};
 
+/** How the cube answers a metric: see {@link Metric.cube}. */
+export type MetricCube = "cells" | "institutions";
+
 /** One county's parts of a metric. */
 export interface MetricParts {
   numerator: number;
@@ -93,6 +96,17 @@ export interface Metric {
    * in Chinese. A ratio may have any unit: `%` for a share, `元` for an amount per institution.
    */
   measure: MetricMeasure;
+  /**
+   * How the build's cube can answer the metric (see src/metrics/cube.ts); absent: from the detail rows
+   * only. `cells`: the parts are sums over records that each belong to one inspection (findings and
+   * dispositions follow theirs), so they add up over inspection cells (county × institution kind × day
+   * × campaign × inspection kind) and the cube answers any filter. `institutions`: the parts count
+   * distinct institutions (and `f_institutions` rows) by whether they had an inspection, on site or
+   * not, with a problem or not, on or before a day; the cube answers filters without `from` and
+   * `inspectionKinds` from each institution's first inspection of each such class. The tests check
+   * cube = detail rows = JS reference for every metric under generated filters.
+   */
+  cube?: MetricCube;
   /** How the value is shown: `元` for money (parts in fen), `%` for a share, `家`/`件` for counts. */
   unit: "元" | "%" | "家" | "件";
   /** Whether a higher value is better (coverage) or worse; `neutral` for plain totals. */

@@ -40,6 +40,7 @@ import ts from "typescript";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {openNativeDb} from "../../bench/native.js";
 import {writeDuckDBFile} from "../../loaders/duckdb-file.js";
+import {buildCube, METRICS} from "../../src/metrics/index.js";
 import {DEFAULT_SOURCE, inputDirectory} from "../../loaders/fundwatch-db.js";
 import {ingest} from "../../loaders/ingest.js";
 import {generationTime, toTables} from "../../loaders/outputs.js";
@@ -242,7 +243,10 @@ beforeAll(async () => {
   } as unknown as typeof data;
   dir = await mkdtemp(join(tmpdir(), "fundwatch-sdk-docs-"));
   const file = join(dir, "fundwatch.duckdb");
-  await writeDuckDBFile(file, toTables(result, {source: DEFAULT_SOURCE, generatedAt: generationTime()}));
+  // As the site's loader writes it: the detail tables and the cube (src/metrics/cube.ts).
+  await writeDuckDBFile(file, toTables(result, {source: DEFAULT_SOURCE, generatedAt: generationTime()}), {
+    after: async (db) => (await buildCube(db, METRICS), [])
+  });
   const native = await openNativeDb(file);
   close = native.close;
   const query = async (q: SqlQuery): Promise<Row[]> => {

@@ -1,0 +1,302 @@
+/**
+ * The cube: every metric's additive parts, aggregated once at build time where the data is (native
+ * DuckDB, in the loader), so that a page answers a metric from a few thousand cells instead of every
+ * inspection, finding and disposition.
+ *
+ * Two tables, written beside the detail tables by {@link buildCube}:
+ * - `cube_cells`: one row per inspection cell — county × institution kind × inspection day × campaign
+ *   × inspection kind, every dimension a filter can narrow — with, for each metric declared
+ *   `cube: "cells"`, its numerator and denominator summed over the records of that cell (money in fen,
+ *   counts as integers). The parts are computed by the metric's own `parts` SQL, run with each record
+ *   tagged with its cell instead of its county: a metric is defined once.
+ * - `cube_first_inspections`: for the metrics that count distinct institutions (`cube: "institutions"`,
+ *   e.g. coverage), each institution's first inspection per campaign, on site or not, with a problem
+ *   or not. "Inspected on site on or before a day" is true of an institution exactly when its first such
+ *   inspection is, so the metric's own `parts` SQL over these rows gives the same distinct counts for
+ *   any filter without `from` and `inspectionKinds`.
+ * - `cube_recoveries`: the recovered amounts (追回/拒付/扣回) by inspection cell and decision day, which
+ *   with `cube_first_inspections` answers weekly progress (src/metrics/progress.ts) under the same filters.
+ * - `cube_meta`: the cube's version and the metrics it holds.
+ *
+ * {@link metricByDivision} answers from the cube whenever the database has one, holds the metric and
+ * the filter's dimensions are covered; otherwise from the detail rows. The choice is the SDK's, the
+ * same for every page; the tests require cube = detail rows = JS reference exactly.
+ */
+import {ident, joinSql, sqlQuery, type QueryDb, type SqlQuery} from "../sql/template.js";
+import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
+import {checkFilter, groupsSql, scopeSql} from "./scope.js";
+import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
+
+/** The cube's format version: a database written by another version is answered from detail rows. */
+export const CUBE_VERSION = 1;
+
+/** The tables {@link buildCube} writes. */
+export const CUBE_TABLES = ["cube_cells", "cube_first_inspections", "cube_recoveries", "cube_meta"] as const;
+
+/** The dimensions of a `cube_cells` row, in order. */
+export const CUBE_DIMENSIONS = [
+  "county",
+  "institution_kind",
+  "day",
+  "campaign_id",
+  "inspection_kind"
+] as const;
+
+/** The column of `cube_cells` holding a metric's numerator (`n`) or denominator (`d`). */
+export function cubeColumn(metric: Pick<Metric, "id">, part: "n" | "d"): string {
+  return `${metric.id}__${part}`;
+}
+
+/** The WITH clause of the tagged views: each record's `county` is its cell's number. */
+function cellScope(): SqlQuery {
+  return sqlQuery`WITH
+f_institutions AS (SELECT code, CAST(NULL AS BIGINT) AS county, kind FROM institutions WHERE FALSE),
+f_inspections AS (SELECT * FROM cube_f_inspections),
+f_findings AS (SELECT * FROM cube_f_findings),
+f_dispositions AS (SELECT * FROM cube_f_dispositions)`;
+}
+
+/**
+ * The statements that write the cube into the current database (its detail tables already there),
+ * in order. Temporary tables (`cube_f_*`, `cube_part_*`) are dropped at the end.
+ *
+ * @param metrics - the metrics to hold (those with `cube` declared are taken)
+ * @returns the statements, to run one after another
+ */
+export function cubeBuildSql(metrics: readonly Metric[]): SqlQuery[] {
+  const cells = metrics.filter((m) => m.cube === "cells");
+  const statements: SqlQuery[] = [
+    sqlQuery`CREATE OR REPLACE TEMP TABLE cube_cell_ids AS
+SELECT row_number() OVER (ORDER BY county, institution_kind, day, campaign_id NULLS FIRST, inspection_kind) AS cell, *
+FROM (
+  SELECT DISTINCT i.division_code AS county, i.kind AS institution_kind, s.date AS day, s.campaign_id,
+    s.kind AS inspection_kind
+  FROM inspections AS s JOIN institutions AS i ON i.code = s.institution_code
+)`,
+    sqlQuery`CREATE OR REPLACE TEMP TABLE cube_f_inspections AS
+SELECT s.*, c.cell AS county FROM inspections AS s
+JOIN institutions AS i ON i.code = s.institution_code
+JOIN cube_cell_ids AS c ON c.county = i.division_code AND c.institution_kind = i.kind AND c.day = s.date
+  AND c.campaign_id IS NOT DISTINCT FROM s.campaign_id AND c.inspection_kind = s.kind`,
+    sqlQuery`CREATE OR REPLACE TEMP TABLE cube_f_findings AS
+SELECT f.*, s.county FROM findings AS f JOIN cube_f_inspections AS s ON s.id = f.inspection_id`,
+    sqlQuery`CREATE OR REPLACE TEMP TABLE cube_f_dispositions AS
+SELECT p.*, s.county FROM dispositions AS p
+LEFT JOIN findings AS f ON f.id = p.finding_id
+JOIN cube_f_inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)`
+  ];
+  cells.forEach((metric, i) => {
+    const extra = metric.ctes
+      ? sqlQuery`,
+${metric.ctes}`
+      : sqlQuery``;
+    statements.push(sqlQuery`CREATE OR REPLACE TEMP TABLE ${ident(`cube_part_${i}`)} AS
+${cellScope()}${extra},
+parts AS (${metric.parts})
+SELECT county AS cell, CAST(sum(numerator) AS BIGINT) AS n, CAST(sum(denominator) AS BIGINT) AS d
+FROM parts GROUP BY county`);
+  });
+  const columns = cells.flatMap((metric, i) => {
+    const p = ident(`p${i}`);
+    return [
+      sqlQuery`CAST(coalesce(${p}.n, 0) AS BIGINT) AS ${ident(cubeColumn(metric, "n"))}`,
+      sqlQuery`CAST(coalesce(${p}.d, 0) AS BIGINT) AS ${ident(cubeColumn(metric, "d"))}`
+    ];
+  });
+  const joins = cells.map((_, i) => {
+    const p = ident(`p${i}`);
+    return sqlQuery`LEFT JOIN ${ident(`cube_part_${i}`)} AS ${p} ON ${p}.cell = c.cell`;
+  });
+  statements.push(
+    sqlQuery`CREATE OR REPLACE TABLE cube_cells AS
+SELECT c.county, c.institution_kind, c.day, c.campaign_id, c.inspection_kind${
+      columns.length
+        ? sqlQuery`,
+  ${joinSql(columns, ",\n  ")}`
+        : sqlQuery``
+    }
+FROM cube_cell_ids AS c
+${joinSql(joins, "\n")}
+ORDER BY c.cell`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_first_inspections AS
+SELECT * EXCLUDE (cube_rank) FROM (
+  SELECT s.*, row_number() OVER (
+    PARTITION BY s.institution_code, s.campaign_id, s.kind IN ${[...NOT_ON_SITE]}, s.problem_found
+    ORDER BY s.date, s.id) AS cube_rank
+  FROM inspections AS s
+) WHERE cube_rank = 1
+ORDER BY institution_code, date, id`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_recoveries AS
+SELECT i.division_code AS county, i.kind AS institution_kind, s.date AS day, s.campaign_id,
+  s.kind AS inspection_kind, p.decided_on, CAST(sum(p.amount) AS BIGINT) AS amount
+FROM (SELECT * FROM dispositions WHERE ${recoveredWhere()}) AS p
+LEFT JOIN findings AS f ON f.id = p.finding_id
+JOIN inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
+JOIN institutions AS i ON i.code = s.institution_code
+GROUP BY ALL
+ORDER BY ALL`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_meta AS
+SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
+  CAST(${cells.map((m) => m.id).join(",")} AS VARCHAR) AS cell_metrics,
+  CAST(${metrics
+    .filter((m) => m.cube === "institutions")
+    .map((m) => m.id)
+    .join(",")} AS VARCHAR) AS institution_metrics,
+  (SELECT count(*) FROM cube_cells) AS cells,
+  (SELECT count(*) FROM cube_first_inspections) AS first_inspections,
+  (SELECT count(*) FROM cube_recoveries) AS recoveries`
+  );
+  for (const table of ["cube_cell_ids", "cube_f_inspections", "cube_f_findings", "cube_f_dispositions"])
+    statements.push(sqlQuery`DROP TABLE ${ident(table)}`);
+  cells.forEach((_, i) => statements.push(sqlQuery`DROP TABLE ${ident(`cube_part_${i}`)}`));
+  return statements;
+}
+
+/**
+ * Writes the cube into a database that holds the detail tables (the loader calls it on the file it
+ * writes, before the completeness gates).
+ *
+ * @param db - the database, native DuckDB at build time
+ * @param metrics - the metrics to hold
+ * @returns the number of cells and of first-inspection rows written
+ */
+export async function buildCube(
+  db: QueryDb,
+  metrics: readonly Metric[]
+): Promise<{cells: number; firstInspections: number}> {
+  for (const statement of cubeBuildSql(metrics)) await db.query(statement);
+  const [meta] = await db.query(sqlQuery`SELECT cells, first_inspections FROM cube_meta`);
+  return {cells: Number(meta?.cells ?? 0), firstInspections: Number(meta?.first_inspections ?? 0)};
+}
+
+/** What a database's cube holds (from `cube_meta`). */
+export interface CubeInfo {
+  version: number;
+  cellMetrics: ReadonlySet<string>;
+  institutionMetrics: ReadonlySet<string>;
+  /** Whether it holds `cube_first_inspections` and `cube_recoveries` for weekly progress. */
+  progress: boolean;
+}
+
+const CUBE_PROBE = sqlQuery`SELECT count(*) AS n FROM information_schema.tables
+WHERE table_name = 'cube_meta' AND table_catalog = current_database() AND table_schema = current_schema()`;
+
+const infos = new WeakMap<object, Promise<CubeInfo | null>>();
+
+/**
+ * The cube of a database, read once per database object: null when it has none, or one of another
+ * {@link CUBE_VERSION} (then every metric is answered from the detail rows).
+ *
+ * @param db - the page's `db` or any {@link QueryDb}
+ * @returns what the cube holds, or null
+ */
+export function cubeOf(db: QueryDb): Promise<CubeInfo | null> {
+  let info = infos.get(db);
+  if (!info) {
+    info = (async () => {
+      const [probe] = await db.query(CUBE_PROBE);
+      if (Number(probe?.n ?? 0) === 0) return null;
+      const [meta] = await db.query(
+        sqlQuery`SELECT version, cell_metrics, institution_metrics FROM cube_meta`
+      );
+      if (!meta || Number(meta.version) !== CUBE_VERSION) return null;
+      const list = (value: unknown): Set<string> =>
+        new Set(typeof value === "string" && value !== "" ? value.split(",") : []);
+      return {
+        version: Number(meta.version),
+        cellMetrics: list(meta.cell_metrics),
+        institutionMetrics: list(meta.institution_metrics),
+        progress: true
+      };
+    })();
+    // A failed probe is not remembered: the next call tries again.
+    info.catch(() => infos.delete(db));
+    infos.set(db, info);
+  }
+  return info;
+}
+
+/**
+ * Whether the cube can answer a metric under a filter: a `cells` metric under any filter, an
+ * `institutions` metric when the filter has no `from` and no `inspectionKinds` (its first inspections
+ * say whether an institution was inspected on or before a day, not between two days or by kind).
+ *
+ * @param metric - the metric
+ * @param filter - the filter (default {}: none)
+ * @param cube - what the database's cube holds (default: everything declared)
+ * @returns whether {@link metricCubeSql} answers it
+ * @example
+ * ```ts
+ * cubeCovers(metricById("recovery_total"), {from: "2024-06-01", inspectionKinds: ["飞行检查"]}); // → true
+ * cubeCovers(metricById("coverage"), {to: "2024-06-30", within: "640100"}); // → true
+ * cubeCovers(metricById("coverage"), {from: "2024-06-01"}); // → false
+ * ```
+ */
+export function cubeCovers(metric: Metric, filter: MetricFilter = {}, cube?: CubeInfo | null): boolean {
+  if (metric.cube === "cells") return cube === undefined || (cube?.cellMetrics.has(metric.id) ?? false);
+  if (metric.cube === "institutions")
+    return (
+      filter.from === undefined &&
+      filter.inspectionKinds === undefined &&
+      (cube === undefined || (cube?.institutionMetrics.has(metric.id) ?? false))
+    );
+  return false;
+}
+
+/** The tail every metric query shares: the parts summed per group at `level`, zero for none. */
+export function groupedParts(metric: Metric, level: DivisionLevel, within: string | undefined): SqlQuery {
+  const ratio = metric.measure.kind === "ratio";
+  return sqlQuery`groups AS (${groupsSql(level, within)})
+SELECT g.code,
+  CAST(coalesce(sum(p.numerator), 0) AS BIGINT) AS numerator,
+  ${ratio ? sqlQuery`CAST(coalesce(sum(p.denominator), 0) AS BIGINT)` : sqlQuery`CAST(NULL AS BIGINT)`} AS denominator
+FROM groups AS g LEFT JOIN parts AS p ON p.county = g.county
+WHERE g.code IS NOT NULL
+GROUP BY g.code
+ORDER BY g.code`;
+}
+
+/**
+ * The SQL of a metric by division answered from the cube: the same rows as `metricSql` (code,
+ * numerator, denominator), or null when the cube does not cover the metric under this filter
+ * ({@link cubeCovers}). Values are bound, never spliced.
+ *
+ * @param metric - the metric
+ * @param options - which divisions and records (default {})
+ * @param options.level - the level of the rows (default "县")
+ * @param options.filter - which records count (default {})
+ * @returns the query, or null
+ * @example
+ * ```ts
+ * const query = metricCubeSql(metricById("findings"), {level: "市", filter: {campaign: "ZX2024"}});
+ * query?.text.includes("cube_cells"); // → true
+ * (await db.query(query!))[0]; // → {code: "640100", numerator: 588, denominator: null}
+ * ```
+ */
+export function metricCubeSql(
+  metric: Metric,
+  {level = "县", filter = {}}: {level?: DivisionLevel; filter?: MetricFilter} = {}
+): SqlQuery | null {
+  checkFilter(filter);
+  if (!cubeCovers(metric, filter)) return null;
+  if (metric.cube === "institutions") {
+    const extra = metric.ctes
+      ? sqlQuery`,
+${metric.ctes}`
+      : sqlQuery``;
+    return sqlQuery`${scopeSql(filter, {firstInspections: true})}${extra},
+parts AS (${metric.parts}),
+${groupedParts(metric, level, filter.within)}`;
+  }
+  const where = [sqlQuery`TRUE`];
+  if (filter.institutionKinds) where.push(sqlQuery`institution_kind IN ${[...filter.institutionKinds]}`);
+  if (filter.from !== undefined) where.push(sqlQuery`day >= CAST(${filter.from} AS DATE)`);
+  if (filter.to !== undefined) where.push(sqlQuery`day <= CAST(${filter.to} AS DATE)`);
+  if (filter.campaign !== undefined) where.push(sqlQuery`campaign_id = ${filter.campaign}`);
+  if (filter.inspectionKinds) where.push(sqlQuery`inspection_kind IN ${[...filter.inspectionKinds]}`);
+  return sqlQuery`WITH parts AS (
+  SELECT county, sum(${ident(cubeColumn(metric, "n"))}) AS numerator, sum(${ident(cubeColumn(metric, "d"))}) AS denominator
+  FROM cube_cells WHERE ${joinSql(where, " AND ")} GROUP BY county
+),
+${groupedParts(metric, level, filter.within)}`;
+}

@@ -1,0 +1,335 @@
+// The cube (src/metrics/cube.ts) answers every metric exactly as the detail rows do: for every metric,
+// at every level, under generated filters, the cube's SQL = the detail-row SQL = the JS reference, in
+// native DuckDB and in DuckDB-WASM, on the default data and on generated data with empty weeks, a
+// county without inspections, institutions inspected twice on one day and inspections of no campaign.
+// And the SDK picks the cube by itself: whenever the database has one covering the metric and filter.
+import {mkdtemp, readFile, rm} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
+import fc from "fast-check";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {writeDuckDBFile} from "../../loaders/duckdb-file.js";
+import {ingest, type IngestResult, type LoadedRow} from "../../loaders/ingest.js";
+import {generationTime, toTables} from "../../loaders/outputs.js";
+import {generate} from "../../scripts/gen-data.js";
+import {
+  CUBE_TABLES,
+  METRICS,
+  buildCube,
+  cubeCovers,
+  metricById,
+  metricByDivision,
+  metricCubeSql,
+  metricQuery,
+  metricReference,
+  metricSql,
+  progressCubeCovers,
+  toMetricRows,
+  weeklyProgress,
+  weeklyProgressReference,
+  weeklyProgressSql,
+  type MetricData,
+  type MetricFilter
+} from "../../src/metrics/index.js";
+import {sqlQuery, type QueryDb, type SqlQuery} from "../../src/sql/template.js";
+import {tableToRows} from "../../src/duckdb/convert.js";
+import {startWasmNode, type WasmConnection, type WasmDb} from "../support/duckdb-wasm-node.js";
+import {metricDataOf} from "../support/metric-data.js";
+
+let dir: string;
+let wasmDb: WasmDb;
+const sets: {name: string; data: MetricData; native: QueryDb; wasm: QueryDb; close: () => void}[] = [];
+
+const nativeDb = (conn: DuckDBConnection): QueryDb => ({
+  async query(q: SqlQuery) {
+    return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
+      string,
+      unknown
+    >[];
+  }
+});
+const wasmQuery = (conn: WasmConnection): QueryDb => ({
+  async query(q: SqlQuery) {
+    const statement = conn.prepare(q.text);
+    try {
+      return tableToRows(statement.query(...q.params)) as Record<string, unknown>[];
+    } finally {
+      statement.close();
+    }
+  }
+});
+
+/** Writes `result` as the loader does (detail tables, then the cube) and opens it natively and in WASM. */
+async function open(name: string, result: IngestResult): Promise<void> {
+  const file = join(dir, `${name}.duckdb`);
+  let written: {cells: number; firstInspections: number} | undefined;
+  await writeDuckDBFile(file, toTables(result, {source: name, generatedAt: generationTime()}), {
+    after: async (db) => {
+      written = await buildCube(db, METRICS);
+      return [];
+    }
+  });
+  expect(written?.cells, name).toBeGreaterThan(0);
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  await conn.run(`ATTACH '${file}' AS data (READ_ONLY); USE data`);
+  wasmDb.registerFileBuffer(`${name}.duckdb`, new Uint8Array(await readFile(file)));
+  const wasm = wasmDb.connect();
+  wasm.query(`ATTACH '${name}.duckdb' AS ${name} (READ_ONLY)`);
+  wasm.query(`USE ${name}`);
+  sets.push({
+    name,
+    data: metricDataOf(result) as unknown as MetricData,
+    native: nativeDb(conn),
+    wasm: wasmQuery(wasm),
+    close: () => (conn.closeSync(), instance.closeSync())
+  });
+}
+
+/** Generated data made awkward: two empty weeks, a county with no inspection, same-day repeats, no campaign. */
+function roughen(result: IngestResult): IngestResult {
+  const tables = new Map(result.tables);
+  const institutions = tables.get("institutions") ?? [];
+  const county = String(institutions.find((i) => String(i.division_code).startsWith("6403"))?.division_code);
+  const inCounty = new Set(institutions.filter((i) => i.division_code === county).map((i) => String(i.code)));
+  const inspections = (tables.get("inspections") ?? []).filter(
+    (s) =>
+      !inCounty.has(String(s.institution_code)) &&
+      !(String(s.date) >= "2024-07-01" && String(s.date) <= "2024-07-14")
+  );
+  expect(inspections.length).toBeLessThan((tables.get("inspections") ?? []).length);
+  const repeats: LoadedRow[] = inspections.slice(0, 60).map((s, i) => ({
+    ...s,
+    id: `${String(s.id)}-又`,
+    problem_found: !s.problem_found,
+    kind: i % 2 ? s.kind : "飞行检查"
+  }));
+  const noCampaign: LoadedRow[] = inspections.slice(60, 90).map((s) => ({...s, campaign_id: null}));
+  const kept = [...noCampaign, ...inspections.slice(90), ...repeats];
+  const ids = new Set(kept.map((s) => String(s.id)));
+  const findings = (tables.get("findings") ?? []).filter((f) => ids.has(String(f.inspection_id)));
+  const findingIds = new Set(findings.map((f) => String(f.id)));
+  const dispositions = (tables.get("dispositions") ?? []).filter((p) =>
+    p.finding_id !== null ? findingIds.has(String(p.finding_id)) : ids.has(String(p.inspection_id))
+  );
+  tables.set("inspections", kept);
+  tables.set("findings", findings);
+  tables.set("dispositions", dispositions);
+  return {...result, tables};
+}
+
+beforeAll(async () => {
+  wasmDb = await startWasmNode();
+  dir = await mkdtemp(join(tmpdir(), "fundwatch-cube-"));
+  await open(
+    "ningxia",
+    await ingest([join(import.meta.dirname, "..", "..", "data", "ningxia")], {today: "2024-12-31"})
+  );
+  await generate({rows: 3000, seed: 7, out: join(dir, "gen"), format: "csv"});
+  await open("rough", roughen(await ingest([join(dir, "gen")], {today: "2024-12-31"})));
+}, 180_000);
+afterAll(async () => {
+  for (const s of sets) s.close();
+  await rm(dir, {recursive: true, force: true});
+});
+
+const day = fc
+  .integer({min: 0, max: 200})
+  .map((n) => new Date(Date.UTC(2024, 4, 1) + n * 86_400_000).toISOString().slice(0, 10));
+const filterArb: fc.Arbitrary<MetricFilter> = fc.record(
+  {
+    from: day,
+    to: day,
+    campaign: fc.constantFrom("ZX2024", "不存在"),
+    institutionKinds: fc.subarray(["医院", "基层医疗机构", "村卫生室", "诊所", "零售药店"], {minLength: 1}),
+    within: fc.constantFrom("640000", "640100", "640300", "640104", "6401ND", "999999"),
+    inspectionKinds: fc.subarray(
+      ["专项检查", "日常检查", "自查自纠", "抽查复查", "交叉检查", "飞行检查", "回头看", "智能监控"],
+      {minLength: 1}
+    )
+  },
+  {requiredKeys: []}
+);
+/** Filters the institution-counting metrics' cube covers: no `from`, no inspection kinds. */
+const coveredArb = filterArb.map((filter) => {
+  const rest = {...filter};
+  delete rest.from;
+  delete rest.inspectionKinds;
+  return rest;
+});
+const levelArb = fc.constantFrom("县" as const, "市" as const, "省" as const);
+
+async function rowsOf(db: QueryDb, query: SqlQuery) {
+  return toMetricRows((await db.query(query)) as {code: unknown; numerator: unknown; denominator: unknown}[]);
+}
+
+describe.each(METRICS.map((m) => [m.id, m] as const))("cube: metric %s", (_, metric) => {
+  it("is declared answerable from the cube", () => {
+    expect(["cells", "institutions"]).toContain(metric.cube);
+  });
+  it("gives the detail rows' and the JS reference's parts under generated filters, natively and in DuckDB-WASM", async () => {
+    const arb = metric.cube === "institutions" ? fc.oneof(coveredArb, filterArb) : filterArb;
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(arb, levelArb, async (filter, level) => {
+        const cube = metricCubeSql(metric, {level, filter});
+        expect(cube === null).toBe(!cubeCovers(metric, filter));
+        for (const set of sets) {
+          const detail = await rowsOf(set.native, metricSql(metric, {level, filter}));
+          expect(detail, `${set.name} detail = reference`).toEqual(
+            metricReference(metric, set.data, {level, filter})
+          );
+          if (!cube) continue;
+          answered += 1;
+          expect(await rowsOf(set.native, cube), `${set.name} cube = detail`).toEqual(detail);
+          expect(await rowsOf(set.wasm, cube), `${set.name} cube in WASM`).toEqual(detail);
+        }
+      }),
+      {numRuns: 40, seed: 20261205}
+    );
+    expect(answered).toBeGreaterThan(20);
+  }, 180_000);
+  it("gives the same unfiltered figures at every level, and they are not all zero", async () => {
+    for (const set of sets)
+      for (const level of ["县", "市", "省"] as const) {
+        const cube = await rowsOf(set.native, metricCubeSql(metric, {level})!);
+        expect(cube).toEqual(metricReference(metric, set.data, {level}));
+        if (level === "省") expect(cube[0]?.numerator, set.name).toBeGreaterThan(0);
+      }
+  });
+});
+
+describe("cube: weekly progress", () => {
+  it("gives the detail rows' and the JS reference's weeks under generated filters, natively and in DuckDB-WASM", async () => {
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(coveredArb, filterArb),
+        levelArb,
+        day,
+        day,
+        async (filter, level, from, to) => {
+          const options = {level, filter, from, to};
+          const cube = weeklyProgressSql(options, {cube: true});
+          const detailSql = weeklyProgressSql(options);
+          expect(cube === null).toBe(detailSql === null || !progressCubeCovers(filter));
+          for (const set of sets) {
+            const detail = detailSql ? await set.native.query(detailSql) : [];
+            expect(
+              detail.map((r) => ({
+                ...r,
+                inspected: Number(r.inspected),
+                institutions: Number(r.institutions),
+                recovered: Number(r.recovered)
+              })),
+              `${set.name} detail`
+            ).toEqual(
+              weeklyProgressReference(set.data, options).map((r) => {
+                const rest: Partial<typeof r> = {...r};
+                delete rest.coverage;
+                return rest;
+              })
+            );
+            if (!cube) continue;
+            answered += 1;
+            expect(await set.native.query(cube), `${set.name} cube = detail`).toEqual(detail);
+            expect(
+              (await set.wasm.query(cube)).map((r) => ({
+                ...r,
+                inspected: BigInt(Number(r.inspected)),
+                institutions: BigInt(Number(r.institutions)),
+                recovered: BigInt(Number(r.recovered))
+              })),
+              `${set.name} cube in WASM`
+            ).toEqual(
+              detail.map((r) => ({
+                ...r,
+                inspected: BigInt(Number(r.inspected)),
+                institutions: BigInt(Number(r.institutions)),
+                recovered: BigInt(Number(r.recovered))
+              }))
+            );
+          }
+        }
+      ),
+      {numRuns: 40, seed: 20261205}
+    );
+    expect(answered).toBeGreaterThan(10);
+  }, 180_000);
+
+  it("is answered from the cube by weeklyProgress when covered", async () => {
+    const db = sets[0]!.native;
+    const seen: string[] = [];
+    const spy: QueryDb = {query: (q) => (seen.push(q.text), db.query(q))};
+    const options = {level: "市" as const, from: "2024-05-15", to: "2024-09-27", filter: {to: "2024-08-31"}};
+    const rows = await weeklyProgress(spy, options);
+    expect(seen.some((t) => t.includes("cube_recoveries"))).toBe(true);
+    expect(rows).toEqual(weeklyProgressReference(sets[0]!.data, options));
+    expect(rows.at(-1)?.inspected).toBeGreaterThan(0);
+  });
+});
+
+describe("the SDK's choice of engine", () => {
+  it("answers from the cube when the database has one that covers the metric and filter, else from the detail rows", async () => {
+    const db = sets[0]!.native;
+    expect(
+      (await metricQuery(db, metricById("recovery_total"), {filter: {from: "2024-06-01"}})).text
+    ).toContain("cube_cells");
+    expect((await metricQuery(db, metricById("coverage"), {filter: {to: "2024-08-31"}})).text).toContain(
+      "cube_first_inspections"
+    );
+    const detail = await metricQuery(db, metricById("coverage"), {filter: {from: "2024-06-01"}});
+    expect(detail.text).not.toContain("cube_");
+    expect(detail).toEqual(metricSql(metricById("coverage"), {filter: {from: "2024-06-01"}}));
+  });
+
+  it("uses the detail rows on a database without a cube, or with a cube of another version", async () => {
+    const instance = await DuckDBInstance.create(":memory:");
+    const conn = await instance.connect();
+    try {
+      await conn.run(`ATTACH '${join(dir, "ningxia.duckdb")}' AS data (READ_ONLY)`);
+      await conn.run(`CREATE TABLE mem AS SELECT 1; USE memory`);
+      for (const t of [
+        "divisions",
+        "institutions",
+        "inspections",
+        "findings",
+        "dispositions",
+        "campaigns",
+        "calendar"
+      ])
+        await conn.run(`CREATE VIEW ${t} AS SELECT * FROM data.${t}`);
+      const plain = nativeDb(conn);
+      const metric = metricById("findings");
+      expect((await metricQuery(plain, metric)).text).not.toContain("cube_");
+      const fromDetail = await metricByDivision(plain, metric, {level: "市"});
+      expect(fromDetail).toEqual(metricReference(metric, sets[0]!.data, {level: "市"}));
+
+      const old = nativeDb(conn);
+      await conn.run(`CREATE VIEW cube_cells AS SELECT * FROM data.cube_cells`);
+      await conn.run(
+        `CREATE TABLE cube_meta AS SELECT version + 1 AS version, cell_metrics, institution_metrics FROM data.cube_meta`
+      );
+      expect((await metricQuery(old, metric)).text).not.toContain("cube_");
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it("writes the cube tables, far fewer cell rows than records, dropping its temporary tables", async () => {
+    const db = sets[1]!.native;
+    const tables = (
+      await db.query(sqlQuery`SELECT table_name FROM information_schema.tables WHERE table_catalog = 'data'`)
+    ).map((r) => String(r.table_name));
+    for (const t of CUBE_TABLES) expect(tables).toContain(t);
+    expect(tables.filter((t) => t.startsWith("cube_"))).toEqual(expect.arrayContaining([...CUBE_TABLES]));
+    expect(tables.filter((t) => t.startsWith("cube_")).length).toBe(CUBE_TABLES.length);
+    const [meta] = await db.query(
+      sqlQuery`SELECT cells, first_inspections, (SELECT count(*) FROM inspections) AS inspections FROM cube_meta`
+    );
+    expect(Number(meta?.cells)).toBeLessThanOrEqual(Number(meta?.inspections));
+    expect(Number(meta?.first_inspections)).toBeLessThanOrEqual(Number(meta?.inspections));
+  });
+});
