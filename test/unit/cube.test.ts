@@ -29,13 +29,12 @@ import {
   weeklyProgress,
   weeklyProgressReference,
   weeklyProgressSql,
-  type MetricData,
-  type MetricFilter
+  type MetricData
 } from "../../src/metrics/index.js";
 import {sqlQuery, type QueryDb, type SqlQuery} from "../../src/sql/template.js";
-import {tableToRows} from "../../src/duckdb/convert.js";
-import {startWasmNode, type WasmConnection, type WasmDb} from "../support/duckdb-wasm-node.js";
+import {startWasmNode, type WasmDb} from "../support/duckdb-wasm-node.js";
 import {metricDataOf} from "../support/metric-data.js";
+import {dayArb, filterArb, levelArb, wasmQuery} from "../support/metric-filters.js";
 
 let dir: string;
 let wasmDb: WasmDb;
@@ -47,16 +46,6 @@ const nativeDb = (conn: DuckDBConnection): QueryDb => ({
       string,
       unknown
     >[];
-  }
-});
-const wasmQuery = (conn: WasmConnection): QueryDb => ({
-  async query(q: SqlQuery) {
-    const statement = conn.prepare(q.text);
-    try {
-      return tableToRows(statement.query(...q.params)) as Record<string, unknown>[];
-    } finally {
-      statement.close();
-    }
   }
 });
 
@@ -134,23 +123,6 @@ afterAll(async () => {
   await rm(dir, {recursive: true, force: true});
 });
 
-const day = fc
-  .integer({min: 0, max: 200})
-  .map((n) => new Date(Date.UTC(2024, 4, 1) + n * 86_400_000).toISOString().slice(0, 10));
-const filterArb: fc.Arbitrary<MetricFilter> = fc.record(
-  {
-    from: day,
-    to: day,
-    campaign: fc.constantFrom("ZX2024", "不存在"),
-    institutionKinds: fc.subarray(["医院", "基层医疗机构", "村卫生室", "诊所", "零售药店"], {minLength: 1}),
-    within: fc.constantFrom("640000", "640100", "640300", "640104", "6401ND", "999999"),
-    inspectionKinds: fc.subarray(
-      ["专项检查", "日常检查", "自查自纠", "抽查复查", "交叉检查", "飞行检查", "回头看", "智能监控"],
-      {minLength: 1}
-    )
-  },
-  {requiredKeys: []}
-);
 /** Filters the institution-counting metrics' cube covers: no `from`, no inspection kinds. */
 const coveredArb = filterArb.map((filter) => {
   const rest = {...filter};
@@ -158,7 +130,6 @@ const coveredArb = filterArb.map((filter) => {
   delete rest.inspectionKinds;
   return rest;
 });
-const levelArb = fc.constantFrom("县" as const, "市" as const, "省" as const);
 
 async function rowsOf(db: QueryDb, query: SqlQuery) {
   return toMetricRows((await db.query(query)) as {code: unknown; numerator: unknown; denominator: unknown}[]);
@@ -207,8 +178,8 @@ describe("cube: weekly progress", () => {
       fc.asyncProperty(
         fc.oneof(coveredArb, filterArb),
         levelArb,
-        day,
-        day,
+        dayArb,
+        dayArb,
         async (filter, level, from, to) => {
           const options = {level, filter, from, to};
           const cube = weeklyProgressSql(options, {cube: true});

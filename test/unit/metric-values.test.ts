@@ -13,7 +13,6 @@ import {writeDuckDBFile} from "../../loaders/duckdb-file.js";
 import {ingest, type IngestResult} from "../../loaders/ingest.js";
 import {openNativeDb} from "../../loaders/native-db.js";
 import {toTables} from "../../loaders/outputs.js";
-import {tableToRows} from "../../src/duckdb/convert.js";
 import {
   METRICS,
   metricByDivision,
@@ -24,7 +23,8 @@ import {
 } from "../../src/metrics/index.js";
 import {PartsByCounty} from "../../src/metrics/parts.js";
 import {recoveryTotal} from "../../src/metrics/recovery-total.js";
-import {sqlQuery, type QueryDb, type SqlQuery} from "../../src/sql/template.js";
+import {sqlQuery, type QueryDb} from "../../src/sql/template.js";
+import {wasmQuery} from "../support/metric-filters.js";
 import {startWasmNode} from "../support/duckdb-wasm-node.js";
 import {metricDataOf} from "../support/metric-data.js";
 
@@ -145,16 +145,7 @@ beforeAll(async () => {
   conn.query("USE hand");
   engines.push({
     name: "wasm",
-    db: {
-      async query(q: SqlQuery) {
-        const statement = conn.prepare(q.text);
-        try {
-          return tableToRows(statement.query(...q.params)) as Record<string, unknown>[];
-        } finally {
-          statement.close();
-        }
-      }
-    },
+    db: wasmQuery(conn),
     close: () => undefined
   });
 }, 120_000);

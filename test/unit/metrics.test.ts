@@ -33,15 +33,14 @@ import {
   weeklyProgress,
   weeklyProgressReference,
   type MetricData,
-  type MetricFilter,
   type ReconcileData,
   type RecoveryData,
   type RecoveryDimension
 } from "../../src/metrics/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
-import {tableToRows} from "../../src/duckdb/convert.js";
 import {startWasmNode, type WasmConnection, type WasmDb} from "../support/duckdb-wasm-node.js";
 import {metricDataOf} from "../support/metric-data.js";
+import {filterArb, levelArb, wasmQuery} from "../support/metric-filters.js";
 import {
   calendarFromRows,
   isWorkingDay,
@@ -100,18 +99,6 @@ const nativeDb = (conn: DuckDBConnection) => ({
   }
 });
 
-/** A `db` for {@link metricByDivision} over DuckDB-WASM, converting results as the site's client does. */
-const wasmQuery = (conn: WasmConnection) => ({
-  async query(q: SqlQuery) {
-    const statement = conn.prepare(q.text);
-    try {
-      return tableToRows(statement.query(...q.params)) as Record<string, unknown>[];
-    } finally {
-      statement.close();
-    }
-  }
-});
-
 beforeAll(async () => {
   wasmDb = await startWasm();
   mvpDb = await startWasm("mvp");
@@ -130,25 +117,6 @@ afterAll(async () => {
   for (const s of sets) s.close();
   await rm(dir, {recursive: true, force: true});
 });
-
-const day = fc
-  .integer({min: 0, max: 200})
-  .map((n) => new Date(Date.UTC(2024, 4, 1) + n * 86_400_000).toISOString().slice(0, 10));
-const filterArb: fc.Arbitrary<MetricFilter> = fc.record(
-  {
-    from: day,
-    to: day,
-    campaign: fc.constantFrom("ZX2024", "不存在"),
-    institutionKinds: fc.subarray(["医院", "基层医疗机构", "村卫生室", "诊所", "零售药店"], {minLength: 1}),
-    within: fc.constantFrom("640000", "640100", "640300", "640104", "6401ND", "999999"),
-    inspectionKinds: fc.subarray(
-      ["专项检查", "日常检查", "自查自纠", "抽查复查", "交叉检查", "飞行检查", "回头看", "智能监控"],
-      {minLength: 1}
-    )
-  },
-  {requiredKeys: []}
-);
-const levelArb = fc.constantFrom("县" as const, "市" as const, "省" as const);
 
 describe.each(METRICS.map((m) => [m.id, m] as const))("metric %s", (_, metric) => {
   it("has a Chinese name, a unit, a direction and a description", () => {
