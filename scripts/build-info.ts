@@ -45,6 +45,17 @@ export const BuildInfo = z.object({
   }),
   /** Whether every page passed the check before publishing (`skipped`: built with --no-check), and how many. */
   page_check: z.object({status: z.enum(["passed", "skipped"]), pages: count}),
+  /**
+   * The pre-baked first views (scripts/first-view.ts): how many pages carry one, how many queries they
+   * answer, and the queries left to DuckDB-WASM with the reason. Absent in builds before it existed.
+   */
+  first_view: z
+    .object({
+      pages: count,
+      queries: count,
+      skipped: z.array(z.object({page: z.string(), sql: z.string(), reason: z.string()}))
+    })
+    .optional(),
   /** Whether the data loaders reran in this build, and why (else their cached outputs were reused). */
   loaders: z.object({rerun: z.boolean(), reasons: z.array(z.string())})
 });

@@ -326,13 +326,37 @@ async function checkBuiltPages(
   try {
     // One page at a time: two at once on a two-core machine made a slow cell miss the wait now and then.
     // Every query of every page is also run in native DuckDB on the same file (scripts/query-check.ts).
+    // Native DuckDB's answers to each page's default view become the page's pre-baked first view.
+    const dataPath = relative(dist, await databaseFile(dist))
+      .split(sep)
+      .join("/");
     return await withSiteDb(dist, (nativeDb) =>
-      checkPages({browser, baseUrl: url, pages, sourceRoot: join(root, "reports"), screenshotDir, nativeDb})
+      checkPages({
+        browser,
+        baseUrl: url,
+        pages,
+        sourceRoot: join(root, "reports"),
+        screenshotDir,
+        nativeDb,
+        firstView: {dist, dataPath}
+      })
     );
   } finally {
     server.close();
     await browser.close();
   }
+}
+
+/** What build.json says of the pages' pre-baked first views (none: the pages were not checked). */
+export function firstViewSummary(reports: readonly PageReport[] | null): BuildInfo["first_view"] {
+  const baked = (reports ?? []).filter((r) => r.firstView);
+  return {
+    pages: baked.filter((r) => (r.firstView?.queries ?? 0) > 0).length,
+    queries: baked.reduce((n, r) => n + (r.firstView?.queries ?? 0), 0),
+    skipped: baked.flatMap((r) =>
+      (r.firstView?.skipped ?? []).map((s) => ({page: r.path, sql: s.sql.slice(0, 300), reason: s.reason}))
+    )
+  };
 }
 
 /** Formats the problems of the pages that failed the check, for the build's error message. */
@@ -451,6 +475,13 @@ export async function build({
         log(`[fundwatch] 检查页面：用无头浏览器打开全部 ${pages} 个页面…`);
         reports = await checkBuiltPages(root, staging, screenshotDir);
         if (reports.some((r) => r.problems.length > 0)) throw new Error(describeFailedPages(reports));
+        const view = firstViewSummary(reports);
+        log(
+          `[fundwatch] 首屏数据：${view?.pages ?? 0} 个页面预先算好 ${view?.queries ?? 0} 个查询` +
+            (view?.skipped.length
+              ? `；${view.skipped.length} 个查询留给浏览器计算（见 build.json first_view）`
+              : "")
+        );
       } else
         log("[fundwatch] 按要求跳过页面检查（--no-check）；这个构建不能用来发布（npm run release 会拒绝）");
       const info: BuildInfo = {
@@ -465,6 +496,7 @@ export async function build({
         },
         data,
         page_check: {status: reports ? "passed" : "skipped", pages: reports?.length ?? 0},
+        first_view: firstViewSummary(reports),
         loaders: {rerun: !cache.reused, reasons: cache.reasons}
       };
       await writeAtomic(join(staging, "build.json"), JSON.stringify(info, null, 2) + "\n");

@@ -11,6 +11,7 @@ import {dirname, join, relative} from "node:path";
 import type {Browser, Page, Response} from "playwright-core";
 import type {QueryDb} from "../src/sql/template.js";
 import {compareWithNative, loggedQueries, logQueries} from "./query-check.js";
+import {bakePage, pageFile, writeFirstView, type BakedPage, type NativeAnswer} from "./first-view.js";
 
 export interface PageReport {
   path: string;
@@ -21,6 +22,8 @@ export interface PageReport {
   metrics: {metric: string; value: string; unit: string | null; text: string}[];
   /** How many queries the page made that were compared with native DuckDB (absent: not compared). */
   queries?: number;
+  /** The page's pre-baked first view, when the check wrote one (see `CheckOptions.firstView`). */
+  firstView?: {queries: number; skipped: BakedPage["skipped"]};
 }
 
 /** Lists the pages of a built site as URL paths: dist/about.html → /about, dist/index.html → /. */
@@ -181,6 +184,11 @@ export interface CheckOptions {
    * any difference from the browser's answer is a problem of the page (scripts/query-check.ts).
    */
   nativeDb?: QueryDb;
+  /**
+   * With `nativeDb`: write each page's pre-baked first view (scripts/first-view.ts) into its HTML in
+   * `dist`, from native DuckDB's answers to the page's queries on the data file at `dataPath`.
+   */
+  firstView?: {dist: string; dataPath: string};
 }
 
 export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
@@ -230,10 +238,18 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
     }));
     problems.push(...(await errorCells(page)));
     let queries: number | undefined;
+    let firstView: PageReport["firstView"];
     if (options.nativeDb) {
       const logged = await loggedQueries(page);
       queries = logged.length;
-      problems.push(...(await compareWithNative(logged, options.nativeDb)));
+      const answers: NativeAnswer[] = [];
+      const found = await compareWithNative(logged, options.nativeDb, answers);
+      problems.push(...found);
+      if (options.firstView && found.length === 0) {
+        const baked = await bakePage(answers, {...options.firstView, baseUrl});
+        await writeFirstView(pageFile(options.firstView.dist, path), baked.view);
+        firstView = {queries: baked.view?.queries.length ?? 0, skipped: baked.skipped};
+      }
     }
     if (options.moreProblems) problems.push(...(await options.moreProblems(page, path)));
     if (state.lang !== "zh-CN") problems.push(`<html lang> 应为 zh-CN，实为「${state.lang}」`);
@@ -258,7 +274,8 @@ export async function checkPages(options: CheckOptions): Promise<PageReport[]> {
       charts: rendered.length,
       screenshot,
       metrics: state.metrics,
-      ...(queries === undefined ? {} : {queries})
+      ...(queries === undefined ? {} : {queries}),
+      ...(firstView ? {firstView} : {})
     });
     await context.close();
   }

@@ -69,7 +69,7 @@ const nameOf = new Map(divisions.map((d) => [d.code, d.name]));
 const search = new URLSearchParams(location.search);
 \`\`\`
 
-\${asOfStamp(meta, {bundle: db.bundle})}
+\${asOfStamp(meta, db)}
 
 <!-- 说明：在这里写本页的用途和口径。写法见「写报告指南」（/guide）。 -->
 

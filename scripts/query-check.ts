@@ -10,12 +10,17 @@ import type {Page} from "playwright-core";
 import {openNativeDb} from "../loaders/native-db.js";
 import {databaseFile} from "./briefing.js";
 import type {LoggedQuery} from "../src/duckdb/client.js";
+import type {NativeAnswer} from "./first-view.js";
 import type {QueryDb} from "../src/sql/template.js";
 
-/** Makes the SDK log the page's queries (run before any of the page's scripts). */
+/**
+ * Makes the SDK log the page's queries (run before any of the page's scripts), with the page's
+ * pre-baked first view switched off: every query is DuckDB-WASM's to answer.
+ */
 export async function logQueries(page: Page): Promise<void> {
   await page.addInitScript(() => {
     (globalThis as {__fundwatchQueryLog?: unknown[]}).__fundwatchQueryLog = [];
+    (globalThis as {__fundwatchFirstViewOff?: boolean}).__fundwatchFirstViewOff = true;
   });
 }
 
@@ -58,8 +63,15 @@ const short = (text: string, n = 300): string => {
   return flat.length > n ? `${flat.slice(0, n)}…` : flat;
 };
 
-/** The differences between what the browser answered and what native DuckDB answers to the same queries. */
-export async function compareWithNative(queries: readonly LoggedQuery[], db: QueryDb): Promise<string[]> {
+/**
+ * The differences between what the browser answered and what native DuckDB answers to the same
+ * queries. Native DuckDB's answers are added to `answers` when given (the first view is made from them).
+ */
+export async function compareWithNative(
+  queries: readonly LoggedQuery[],
+  db: QueryDb,
+  answers?: NativeAnswer[]
+): Promise<string[]> {
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const q of queries) {
@@ -75,6 +87,7 @@ export async function compareWithNative(queries: readonly LoggedQuery[], db: Que
       );
       continue;
     }
+    answers?.push({query: q, native});
     const where = `调用位置 ${q.caller || "未知"}；参数 ${JSON.stringify(q.params)}；SQL：${short(q.sql)}`;
     if (q.rows.length === 0 && native.length > 0) {
       problems.push(`浏览器（DuckDB-WASM）的查询结果意外为空，原生 DuckDB 有 ${native.length} 行：${where}`);

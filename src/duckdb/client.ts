@@ -8,6 +8,14 @@
  */
 import * as duckdb from "@duckdb/duckdb-wasm";
 import {tableToRows, type Row} from "./convert.js";
+import {
+  FIRST_VIEW_ID,
+  firstViewKey,
+  firstViewRows,
+  type FirstView,
+  type FirstViewQuery,
+  type FirstViewStats
+} from "./first-view.js";
 import {ident, sqlQuery, type SqlQuery, type SqlValue} from "../sql/template.js";
 import {closestName, editDistance} from "../metrics/scope.js";
 
@@ -366,9 +374,20 @@ export interface FundwatchDatabase {
   query(query: SqlQuery): Promise<Row[]>;
   /** The names of the tables in the attached databases. */
   tables(): Promise<string[]>;
-  /** Which bundle runs: `"eh"` or `"mvp"`. */
+  /** Which bundle runs (or will run, while it starts): `"eh"` or `"mvp"`. */
   readonly bundle: string;
-  /** The underlying DuckDB-WASM instance, for advanced use (on the mvp bundle, a new one after a failed statement). */
+  /**
+   * Whether the page opened on its default view (no query string) with a pre-baked first view for its
+   * files (see {@link openDatabase}): then the first figures come from it, and DuckDB-WASM starts in
+   * the background and answers everything else.
+   */
+  readonly firstView: boolean;
+  /** Resolves once DuckDB-WASM has started with the files attached (rejects if a file cannot be read). */
+  ready(): Promise<void>;
+  /**
+   * The underlying DuckDB-WASM instance, for advanced use (on the mvp bundle, a new one after a failed
+   * statement). Throws while it is still starting: `await db.ready()` first.
+   */
   readonly duckdb: duckdb.AsyncDuckDB;
 }
 
@@ -545,22 +564,32 @@ export interface LoggedQuery {
   rows: Row[];
   /** Where the page asked for it: the first stack frame outside the SDK's DuckDB client. */
   caller: string;
+  /** The database it ran on: schema name → the absolute URL of the file attached under it. */
+  files: Record<string, string>;
 }
 
 /**
  * When the page check set `globalThis.__fundwatchQueryLog` to an array (scripts/query-check.ts), each
  * query's SQL, parameters, rows and caller are added to it; otherwise nothing is kept.
  */
-function logQuery(sql: string, params: readonly SqlValue[], rows: Row[]): void {
+function logQuery(
+  sql: string,
+  params: readonly SqlValue[],
+  rows: Row[],
+  files: Record<string, string>
+): void {
   const log = (globalThis as {__fundwatchQueryLog?: unknown}).__fundwatchQueryLog;
   if (!Array.isArray(log)) return;
   const frames = (new Error().stack ?? "").split("\n").slice(1);
   const caller = frames.find((f) => !/duckdb\/client|_npm\/|_node\//.test(f))?.trim() ?? "";
-  (log as LoggedQuery[]).push({sql, params: [...params], rows, caller});
+  (log as LoggedQuery[]).push({sql, params: [...params], rows, caller, files});
 }
 
 /** The name of the User Timing measure of every query (DevTools' Performance panel and the benchmark read them). */
 export const QUERY_MEASURE = "fundwatch:query";
+
+/** The User Timing mark set when a database's files are attached in DuckDB-WASM (the benchmark reads it). */
+export const DUCKDB_READY_MARK = "fundwatch:duckdb-ready";
 
 /** Records a query's wall time, SQL and parameters as a `performance.measure` (nothing if unsupported). */
 function measureQuery(start: number, sql: string, params: readonly SqlValue[]): void {
@@ -656,6 +685,48 @@ export function sqlClient(run: RunSql): SqlClient {
   };
 }
 
+function firstViewStats(): FirstViewStats {
+  const g = globalThis as {__fundwatchFirstView?: FirstViewStats};
+  return (g.__fundwatchFirstView ??= {state: "none", served: 0, computed: 0, failed: 0});
+}
+
+/**
+ * The page's first view for a database opened on `urls` (schema name → absolute URL), as a map from
+ * {@link firstViewKey} to the query, or null: when the page has none, when it was made for other
+ * files (a stale page beside new data), or when `globalThis.__fundwatchFirstViewOff` is set (the page
+ * check and the tests that compare with it off).
+ */
+function pageFirstView(urls: readonly (readonly [string, string])[]): Map<string, FirstViewQuery> | null {
+  if (typeof document === "undefined") return null;
+  const stats = firstViewStats();
+  if ((globalThis as {__fundwatchFirstViewOff?: unknown}).__fundwatchFirstViewOff) {
+    stats.state = "off";
+    return null;
+  }
+  const element = document.getElementById(FIRST_VIEW_ID);
+  if (!element?.textContent) return null;
+  let view: FirstView;
+  try {
+    view = JSON.parse(element.textContent) as FirstView;
+  } catch {
+    return null;
+  }
+  const names = Object.keys(view.files ?? {});
+  const same =
+    view.format === 1 &&
+    names.length === urls.length &&
+    urls.every(([name, url]) => {
+      const path = view.files[name];
+      return path !== undefined && new URL(url).pathname.endsWith(`/${path}`);
+    });
+  if (!same) {
+    stats.state = "stale";
+    return null;
+  }
+  stats.state = "on";
+  return new Map(view.queries.map((q) => [firstViewKey(q.sql, q.params), q]));
+}
+
 /**
  * Opens DuckDB-WASM with the given database files attached read-only, each under its key as schema
  * name; the first becomes the default schema. Files are fetched whole (not range-read) so a reload
@@ -665,8 +736,16 @@ export function sqlClient(run: RunSql): SqlClient {
  * (older browsers) a failed query also restarts DuckDB-WASM with the same files attached (the mvp build
  * cannot recover from an error by itself; see {@link restartAfterFailure}), so the next query works.
  *
+ * **The pre-baked first view.** When the page carries one for these files (`npm run build` writes it,
+ * scripts/first-view.ts: each query the page makes for its default view, answered at build time by
+ * native DuckDB over the same file, keyed by SQL text, parameters and the file's content-hashed path),
+ * this returns at once: a query whose SQL and parameters are in it is answered from it, while
+ * DuckDB-WASM starts in the background and answers every other query (it waits for the start). A page
+ * whose URL has a query string (another filter, `?duckdb=mvp`) never uses it. `globalThis.__fundwatchFirstView`
+ * counts the queries served and computed.
+ *
  * @param sources - schema name → database file: a Framework `FileAttachment` or a URL
- * @returns the page's database: `sql` (for ```sql cells), `query`, `tables()`, `bundle`, `duckdb`
+ * @returns the page's database: `sql` (for ```sql cells), `query`, `tables()`, `bundle`, `firstView`, `ready()`, `duckdb`
  * @example
  * ```ts
  * // 仅浏览器
@@ -679,20 +758,18 @@ export function sqlClient(run: RunSql): SqlClient {
  * ```
  */
 export async function openDatabase(sources: Record<string, DatabaseSource>): Promise<FundwatchDatabase> {
-  const [first, files] = await Promise.all([
-    engine.current(),
-    Promise.all(
-      Object.entries(sources).map(async ([name, source]) => {
-        const url = await sourceUrl(source);
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`数据文件 ${name} 读取失败：HTTP ${response.status}（${url}）`);
-        return {name, url, bytes: new Uint8Array(await response.arrayBuffer())};
-      })
-    )
-  ]);
+  const urls = await Promise.all(
+    Object.entries(sources).map(async ([name, source]) => [name, await sourceUrl(source)] as const)
+  );
+  const fileUrls = Object.fromEntries(urls);
+  const firstView = pageFirstView(urls);
+  const stats = firstViewStats();
+  const selected = await duckdb.selectBundle(candidateBundles());
+  let latest: Instance | undefined;
+  type Files = {name: string; url: string; bytes: Uint8Array}[];
   // This database's connection in each instance, with its files attached and the first one in use.
   const connections = new WeakMap<Instance, Promise<duckdb.AsyncDuckDBConnection>>();
-  const connection = (instance: Instance): Promise<duckdb.AsyncDuckDBConnection> => {
+  const connection = (instance: Instance, files: Files): Promise<duckdb.AsyncDuckDBConnection> => {
     let conn = connections.get(instance);
     if (!conn) {
       conn = (async () => {
@@ -707,19 +784,46 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
     }
     return conn;
   };
-  let latest: Instance = first;
-  // Attach now, so that a missing or broken file fails the page here.
-  await engine.run(async (instance) => {
-    latest = instance;
-    await connection(instance);
-  });
-
-  const run: RunSql = (text, params) =>
-    engine.run(async (instance) => {
+  const start = async (): Promise<Files> => {
+    const [, files] = await Promise.all([
+      engine.current(),
+      Promise.all(
+        urls.map(async ([name, url]) => {
+          const response = await fetch(url);
+          if (!response.ok) throw new Error(`数据文件 ${name} 读取失败：HTTP ${response.status}（${url}）`);
+          return {name, url, bytes: new Uint8Array(await response.arrayBuffer())};
+        })
+      )
+    ]);
+    // Attach now, so that a missing or broken file fails here.
+    await engine.run(async (instance) => {
       latest = instance;
-      const conn = await connection(instance);
+      await connection(instance, files);
+    });
+    try {
+      performance.mark(DUCKDB_READY_MARK);
+    } catch {
+      // Timing is a diagnostic only.
+    }
+    return files;
+  };
+  let starting: Promise<Files> | undefined;
+  const started = (): Promise<Files> => (starting ??= start());
+  // A URL with a query string (another filter) starts from DuckDB-WASM's answers, so it waits for it.
+  const bakedStart = firstView !== null && location.search === "";
+  if (bakedStart) {
+    // The page draws from its first view at once; DuckDB-WASM starts in the background for what
+    // comes after (a failure there is reported by the first query that needs it).
+    started().catch(() => undefined);
+  } else await started();
+
+  const computed: RunSql = async (text, params) => {
+    const files = await started();
+    return engine.run(async (instance) => {
+      latest = instance;
+      const conn = await connection(instance, files);
       let statement: Awaited<ReturnType<typeof conn.prepare>> | undefined;
-      const start = performance.now();
+      const begin = performance.now();
       try {
         let rows: Row[];
         if (params.length === 0) rows = tableToRows(await conn.query(text));
@@ -727,18 +831,39 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
           statement = await conn.prepare(text);
           rows = tableToRows(await statement.query(...params));
         }
-        logQuery(text, params, rows);
+        logQuery(text, params, rows, fileUrls);
         return rows;
       } finally {
         await statement?.close();
-        measureQuery(start, text, params);
+        measureQuery(begin, text, params);
       }
     });
+  };
+  const run: RunSql = async (text, params) => {
+    // Only on the page's own default view: never for a URL with a query string (another filter).
+    const baked = firstView && location.search === "" ? firstView.get(firstViewKey(text, params)) : undefined;
+    if (baked) {
+      stats.served += 1;
+      return firstViewRows(baked);
+    }
+    stats.computed += 1;
+    try {
+      return await computed(text, params);
+    } catch (error) {
+      stats.failed += 1;
+      throw error;
+    }
+  };
 
   return {
     ...sqlClient(run),
-    bundle: first.bundle,
+    bundle: selected.mainModule.includes("-eh") ? "eh" : "mvp",
+    firstView: bakedStart,
+    async ready() {
+      await started();
+    },
     get duckdb() {
+      if (!latest) throw new Error("DuckDB-WASM 还在后台启动：先 await db.ready()");
       return latest.db;
     }
   };

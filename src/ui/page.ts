@@ -44,21 +44,29 @@ export async function loadMeta(db: QueryDb): Promise<DataMeta> {
  * @param meta - what {@link loadMeta} read
  * @param options - what else to say (default {})
  * @param options.bundle - the DuckDB-WASM bundle that computes the page (`db.bundle`), added as `在浏览器中由 DuckDB-WASM（eh）计算` (default none: not said)
+ * @param options.firstView - whether the default view comes pre-baked (`db.firstView`): then it says `首屏数字在构建时算出，筛选后在浏览器中由 DuckDB-WASM（eh）计算` (default false)
  * @returns a `<p class="fw-stamp" data-as-of>`
  * @example
  * ```ts
- * const stamp = asOfStamp(await loadMeta(db), {bundle: db.bundle});
+ * const stamp = asOfStamp(await loadMeta(db), db); // db.bundle and db.firstView
+ * stamp.textContent?.includes("在浏览器中由 DuckDB-WASM（native）计算"); // → true
  * stamp.dataset.asOf; // → "2024-09-27"
  * stamp.textContent?.includes("数据截至 2024年9月27日 · 数据来源：宁夏回族自治区"); // → true
- * // In a page's Markdown, under the title: ${asOfStamp(meta, {bundle: db.bundle})}
+ * // In a page's Markdown, under the title: ${asOfStamp(meta, db)}
  * ```
  */
-export function asOfStamp(meta: DataMeta, {bundle}: {bundle?: string} = {}): HTMLElement {
+export function asOfStamp(
+  meta: DataMeta,
+  {bundle, firstView = false}: {bundle?: string; firstView?: boolean} = {}
+): HTMLElement {
+  const engine = bundle
+    ? firstView
+      ? ` · 首屏数字在构建时算出，筛选后在浏览器中由 DuckDB-WASM（${bundle}）计算`
+      : ` · 在浏览器中由 DuckDB-WASM（${bundle}）计算`
+    : "";
   return html`<p class="fw-stamp" data-as-of=${meta.asOf}>
     数据截至 ${formatDate(meta.asOf || null)} · 数据来源：${cleanText(meta.source)} · 生成于
-    ${meta.generatedAt ? formatDateTime(new Date(meta.generatedAt)) : "—"}${
-      bundle ? ` · 在浏览器中由 DuckDB-WASM（${bundle}）计算` : ""
-    }
+    ${meta.generatedAt ? formatDateTime(new Date(meta.generatedAt)) : "—"}${engine}
   </p>` as HTMLElement;
 }
 
@@ -292,8 +300,8 @@ export interface FilterChoices {
 export async function loadFilterChoices(db: QueryDb): Promise<FilterChoices> {
   const [campaigns, institutionKinds, inspectionKinds, cities, days] = await Promise.all([
     db.query(sqlQuery`SELECT id, name FROM campaigns ORDER BY start_date, id`),
-    db.query(sqlQuery`SELECT DISTINCT kind FROM institutions`),
-    db.query(sqlQuery`SELECT DISTINCT kind FROM inspections`),
+    db.query(sqlQuery`SELECT DISTINCT kind FROM institutions ORDER BY kind`),
+    db.query(sqlQuery`SELECT DISTINCT kind FROM inspections ORDER BY kind`),
     db.query(sqlQuery`SELECT code, name FROM divisions WHERE level = '市' ORDER BY code`),
     db.query(
       sqlQuery`SELECT strftime(min(date), '%Y-%m-%d') AS first, strftime(max(date), '%Y-%m-%d') AS last FROM inspections`

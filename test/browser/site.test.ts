@@ -11,7 +11,14 @@ import {ingest, type IngestResult} from "../../loaders/ingest.js";
 import {launchChromium} from "../../scripts/browser.js";
 import {databaseFile} from "../../scripts/briefing.js";
 import {build, type BuildResult} from "../../scripts/build.js";
-import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
+import {
+  checkPages,
+  listPages,
+  openSettled,
+  settle,
+  watchPage,
+  type PageReport
+} from "../../scripts/check-pages.js";
 import {startServer} from "../../scripts/serve.js";
 import {formatMoney} from "../../src/format/money.js";
 import {
@@ -23,6 +30,7 @@ import {
   recoveryBreakdown,
   weeklyProgress
 } from "../../src/metrics/index.js";
+import type {FirstViewStats} from "../../src/duckdb/first-view.js";
 import type {SqlQuery} from "../../src/sql/template.js";
 import {DuckDBInstance} from "@duckdb/node-api";
 import config from "../../observablehq.config.js";
@@ -104,7 +112,8 @@ describe("every page of the built site", () => {
       const html = await readFile(join(DIST, `${file}.html`), "utf-8");
       expect(html, file).toContain(`<span class="fw-built" data-built-at="${info.built_at}">构建于 `);
       expect(html, file).toContain(`<span class="fw-as-of" data-as-of="${info.data.as_of}">数据截至 `);
-      expect(html, file).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/); // no inline script (the CSP allows none)
+      // No inline script (the CSP allows none); the first view's JSON data block is data, never run.
+      expect(html, file).not.toMatch(/<script(?![^>]*\s(?:src=|type="application\/json"))[^>]*>/);
     }
   });
   it("keeps a screenshot of each page", async () => {
@@ -573,6 +582,183 @@ describe("the overview filtered to a city", () => {
     } finally {
       await context.close();
     }
+  });
+});
+
+describe("the pre-baked first view", () => {
+  type Figure = PageReport["metrics"][number];
+  const figuresOf = (page: Page): Promise<Figure[]> =>
+    page.$$eval("[data-metric]", (cells) =>
+      cells.map((e) => ({
+        metric: e.getAttribute("data-metric") ?? "",
+        value: e.getAttribute("data-value") ?? "",
+        unit: e.getAttribute("data-unit"),
+        text: (e.textContent ?? "").trim()
+      }))
+    );
+  const statsOf = (page: Page): Promise<FirstViewStats | null> =>
+    page.evaluate("globalThis.__fundwatchFirstView ?? null") as Promise<FirstViewStats | null>;
+
+  /**
+   * Opens `path` as a reader does (the build's viewport), the first view on unless `off`, and reads
+   * its figures once it has settled. `html` may rewrite the page's HTML on its way to the browser.
+   */
+  async function open(
+    path: string,
+    {off = false, html, figures}: {off?: boolean; html?: (text: string) => string; figures?: number} = {}
+  ): Promise<{figures: Figure[]; stats: FirstViewStats | null; search: string}> {
+    const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
+    try {
+      if (off) await context.addInitScript("globalThis.__fundwatchFirstViewOff = true");
+      const page = await context.newPage();
+      const problems: string[] = [];
+      await watchPage(page, new URL(baseUrl).origin, problems);
+      const url = new URL(path.replace(/^\//, ""), baseUrl).href;
+      if (html)
+        await page.route(url, async (route) => {
+          const response = await route.fetch();
+          // Without the old Content-Length: the browser would cut the changed body or wait for more.
+          const headers = {...response.headers()};
+          delete headers["content-length"];
+          await route.fulfill({status: response.status(), headers, body: html(await response.text())});
+        });
+      await openSettled(page, url, problems, 60_000);
+      if (figures !== undefined) {
+        // DuckDB-WASM's start can be quiet for longer than the settle window: wait for the figures.
+        await page.waitForFunction((n) => document.querySelectorAll("[data-metric]").length >= n, figures, {
+          timeout: 60_000
+        });
+        await settle(page, 60_000);
+      }
+      expect(problems, path).toEqual([]);
+      return {
+        figures: await figuresOf(page),
+        stats: await statsOf(page),
+        search: await page.evaluate("location.search")
+      };
+    } finally {
+      await context.close();
+    }
+  }
+
+  it("is written for every page that queries the data, every default query in it", async () => {
+    const info = JSON.parse(await readFile(join(DIST, "build.json"), "utf-8")) as BuildResult["info"];
+    const querying = reports.filter((r) => (r.queries ?? 0) > 0);
+    expect(querying.length).toBeGreaterThan(30);
+    for (const r of querying) {
+      expect(r.firstView?.skipped, r.path).toEqual([]);
+      expect(r.firstView?.queries, r.path).toBeGreaterThan(0);
+    }
+    expect(info.first_view).toEqual({
+      pages: querying.length,
+      queries: querying.reduce((n, r) => n + r.firstView!.queries, 0),
+      skipped: []
+    });
+  });
+
+  it("draws every page's figures before the data file arrives, the same as DuckDB-WASM computes them", async () => {
+    const data = (await readdir(join(DIST, "_file", "data"))).find((f) =>
+      /^fundwatch\.[0-9a-f]+\.duckdb$/.test(f)
+    )!;
+    for (const report of reports.filter((r) => (r.firstView?.queries ?? 0) > 0)) {
+      const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
+      try {
+        // The data file is held back until the page has drawn: only the first view can have drawn it.
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let asked = false;
+        const page = await context.newPage();
+        const problems: string[] = [];
+        await watchPage(page, new URL(baseUrl).origin, problems);
+        // A page route, after watchPage's context route: it takes precedence.
+        await page.route(
+          (url) => url.pathname.endsWith(`/_file/data/${data}`),
+          async (route) => {
+            asked = true;
+            await released;
+            await route.continue();
+          }
+        );
+        await page.goto(new URL(report.path.replace(/^\//, ""), baseUrl).href, {waitUntil: "load"});
+        await page.waitForFunction(
+          (n) =>
+            document.querySelectorAll("observablehq-loading").length === 0 &&
+            document.querySelectorAll("[data-metric]").length >= n,
+          report.metrics.length,
+          {timeout: 60_000, polling: 100}
+        );
+        expect(await figuresOf(page), report.path).toEqual(report.metrics);
+        // DuckDB-WASM did start, in the background.
+        await expect.poll(() => asked, {message: report.path, timeout: 30_000}).toBe(true);
+        release();
+        expect(await settle(page, 60_000), report.path).toBe(true);
+        expect(await figuresOf(page), report.path).toEqual(report.metrics);
+        const stats = await statsOf(page);
+        expect(stats?.state, report.path).toBe("on");
+        expect(stats?.served, report.path).toBeGreaterThan(0);
+        // Only a query DuckDB-WASM refuses (the guide's error examples) is not in the first view.
+        expect(stats?.computed, report.path).toBe(stats?.failed);
+        expect(problems, report.path).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
+  it("shows the same figures after a filter change and back, and DuckDB-WASM answers the change", async () => {
+    const overview = reports.find((r) => r.path === "/")!;
+    const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
+    try {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      await watchPage(page, new URL(baseUrl).origin, problems);
+      await openSettled(page, baseUrl, problems, 60_000);
+      expect(await figuresOf(page)).toEqual(overview.metrics);
+      const city = page.getByRole("combobox", {name: "地市"});
+      await city.selectOption({label: "吴忠市"});
+      await page.waitForFunction(() => location.search.includes("city=640300"), undefined, {timeout: 30_000});
+      expect(await settle(page, 60_000)).toBe(true);
+      const filtered = await figuresOf(page);
+      expect(filtered).not.toEqual(overview.metrics);
+      expect((await statsOf(page))?.computed).toBeGreaterThan(0);
+      // The same filter opened from its URL with the first view off: DuckDB-WASM alone.
+      expect(filtered).toEqual((await open("/?city=640300", {off: true})).figures);
+      await city.selectOption({label: "全部"});
+      await page.waitForFunction(() => location.search === "", undefined, {timeout: 30_000});
+      expect(await settle(page, 60_000)).toBe(true);
+      expect(await figuresOf(page)).toEqual(overview.metrics);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("never answers a URL with a query string from it: DuckDB-WASM computes that filter", async () => {
+    const overview = reports.find((r) => r.path === "/")!;
+    const on = await open("/?city=640300");
+    expect(on.search).toBe("?city=640300");
+    expect(on.stats).toMatchObject({state: "on", served: 0});
+    expect(on.stats?.computed).toBeGreaterThan(0);
+    expect(on.figures).not.toEqual(overview.metrics);
+    const off = await open("/?city=640300", {off: true});
+    expect(off.stats).toMatchObject({state: "off", served: 0});
+    expect(on.figures).toEqual(off.figures);
+  });
+
+  it("is not used by a page beside another data file than it was made for", async () => {
+    const recovery = reports.find((r) => r.path === "/recovery")!;
+    let replaced = false;
+    const stale = await open("/recovery", {
+      figures: recovery.metrics.length,
+      html: (text) =>
+        text.replace(/"fundwatch":"_file\/data\/fundwatch\./, () => {
+          replaced = true;
+          return '"fundwatch":"_file/data/fundwatch.old.';
+        })
+    });
+    expect(replaced).toBe(true);
+    expect(stale.stats).toMatchObject({state: "stale", served: 0});
+    expect(stale.figures).toEqual(recovery.metrics);
   });
 });
 

@@ -266,6 +266,8 @@ beforeAll(async () => {
       return rows.map((row) => String(row.table_name));
     },
     bundle: "native",
+    firstView: false,
+    async ready() {},
     get duckdb(): never {
       throw new Error("db.duckdb: 测试中的数据库是原生 DuckDB，没有 DuckDB-WASM 实例");
     }
