@@ -521,9 +521,15 @@ export async function startDuckDB(): Promise<{db: duckdb.AsyncDuckDB; bundle: st
   return {db, bundle};
 }
 
+/** The bundle this browser (or the page URL's `?duckdb=`) gets, and its name: `"eh"` or `"mvp"`. */
+async function selectedBundle(): Promise<{bundle: duckdb.DuckDBBundle; name: string}> {
+  const bundle = await duckdb.selectBundle(candidateBundles());
+  return {bundle, name: bundle.mainModule.includes("-eh") ? "eh" : "mvp"};
+}
+
 /** Starts a DuckDB-WASM instance in a worker of its own, with nothing attached yet. */
 async function launch(): Promise<Instance> {
-  const bundle = await duckdb.selectBundle(candidateBundles());
+  const {bundle, name} = await selectedBundle();
   if (!bundle.mainWorker) throw new Error("DuckDB-WASM 资源缺失：找不到 worker 文件");
   const worker = new Worker(bundle.mainWorker, {type: "module"});
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
@@ -537,7 +543,7 @@ async function launch(): Promise<Instance> {
   } finally {
     await conn.close();
   }
-  return {db, bundle: bundle.mainModule.includes("-eh") ? "eh" : "mvp", attached: new Map()};
+  return {db, bundle: name, attached: new Map()};
 }
 
 /**
@@ -764,7 +770,7 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
   const fileUrls = Object.fromEntries(urls);
   const firstView = pageFirstView(urls);
   const stats = firstViewStats();
-  const selected = await duckdb.selectBundle(candidateBundles());
+  const selected = await selectedBundle();
   let latest: Instance | undefined;
   type Files = {name: string; url: string; bytes: Uint8Array}[];
   // This database's connection in each instance, with its files attached and the first one in use.
@@ -857,7 +863,7 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
 
   return {
     ...sqlClient(run),
-    bundle: selected.mainModule.includes("-eh") ? "eh" : "mvp",
+    bundle: selected.name,
     firstView: bakedStart,
     async ready() {
       await started();
