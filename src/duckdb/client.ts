@@ -815,9 +815,12 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
   };
   let starting: Promise<Files> | undefined;
   const started = (): Promise<Files> => (starting ??= start());
-  // A URL with a query string (another filter) starts from DuckDB-WASM's answers, so it waits for it.
-  const bakedStart = firstView !== null && location.search === "";
-  if (bakedStart) {
+  // The first view answers the page's default view: only a page opened without a query string
+  // (another filter, `?duckdb=mvp`) uses it, decided once here. Later URL changes do not matter: the
+  // page's own syncUrl may write its default parameters, and an answer keyed by SQL text and
+  // parameters is the right one whatever the URL says (another filter has other parameters).
+  const baked = firstView !== null && location.search === "" ? firstView : null;
+  if (baked) {
     // The page draws from its first view at once; DuckDB-WASM starts in the background for what
     // comes after (a failure there is reported by the first query that needs it).
     started().catch(() => undefined);
@@ -846,11 +849,10 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
     });
   };
   const run: RunSql = async (text, params) => {
-    // Only on the page's own default view: never for a URL with a query string (another filter).
-    const baked = firstView && location.search === "" ? firstView.get(firstViewKey(text, params)) : undefined;
-    if (baked) {
+    const answer = baked?.get(firstViewKey(text, params));
+    if (answer) {
       stats.served += 1;
-      return firstViewRows(baked);
+      return firstViewRows(answer);
     }
     stats.computed += 1;
     try {
@@ -864,7 +866,7 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
   return {
     ...sqlClient(run),
     bundle: selected.name,
-    firstView: bakedStart,
+    firstView: baked !== null,
     async ready() {
       await started();
     },

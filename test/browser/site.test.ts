@@ -656,6 +656,61 @@ describe("the pre-baked first view", () => {
     });
   });
 
+  it("draws every page's figures before the data file arrives, the same as DuckDB-WASM computes them", async () => {
+    const data = (await readdir(join(DIST, "_file", "data"))).find((f) =>
+      /^fundwatch\.[0-9a-f]+\.duckdb$/.test(f)
+    )!;
+    for (const report of reports.filter((r) => (r.firstView?.queries ?? 0) > 0)) {
+      const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
+      try {
+        // The data file is held back until the page has drawn: only the first view can have drawn it.
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let asked = false;
+        const page = await context.newPage();
+        const problems: string[] = [];
+        await watchPage(page, new URL(baseUrl).origin, problems);
+        // A page route, after watchPage's context route: it takes precedence.
+        await page.route(
+          (url) => url.pathname.endsWith(`/_file/data/${data}`),
+          async (route) => {
+            asked = true;
+            await released;
+            await route.continue();
+          }
+        );
+        await page.goto(new URL(report.path.replace(/^\//, ""), baseUrl).href, {waitUntil: "load"});
+        // (Not "no loading cell": the guide's deliberate error examples wait for DuckDB-WASM.)
+        await page
+          .waitForFunction(
+            (n) => document.querySelectorAll("[data-metric]").length >= n,
+            report.metrics.length,
+            {
+              timeout: 60_000,
+              polling: 100
+            }
+          )
+          .catch((error: Error) => {
+            throw new Error(`${report.path}：数据文件未到时没有画出全部数字（${error.message}）`);
+          });
+        expect(await figuresOf(page), report.path).toEqual(report.metrics);
+        // DuckDB-WASM did start, in the background.
+        await expect.poll(() => asked, {message: report.path, timeout: 30_000}).toBe(true);
+        release();
+        expect(await settle(page, 60_000), report.path).toBe(true);
+        expect(await figuresOf(page), report.path).toEqual(report.metrics);
+        const stats = await statsOf(page);
+        expect(stats?.state, report.path).toBe("on");
+        expect(stats?.served, report.path).toBeGreaterThan(0);
+        // Only a query DuckDB-WASM refuses (the guide's error examples) is not in the first view.
+        expect(stats?.computed, report.path).toBe(stats?.failed);
+        expect(problems, report.path).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    }
+  });
+
   it("shows the same figures after a filter change and back, and DuckDB-WASM answers the change", async () => {
     const overview = reports.find((r) => r.path === "/")!;
     const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
