@@ -3,20 +3,25 @@
  *
  * Measures Fundwatch on the default campaign generated at 10k, 100k, 1M and 5M inspection + finding
  * rows (`--quick`: 10k and 100k), next to what a user could pick instead, on this machine in this run:
- * ingest (per stage, with native DuckDB reading the same CSV), the build (cold and warm), the bytes
- * and requests of each page, and in headless Chromium with a throttled network the overview's load,
- * page-to-page navigation, filter changes and memory, with the same overview computed by arquero over
- * Arrow and drawn from precomputed JSON, and its queries run by native DuckDB. Figures are reported,
- * never asserted. A full run writes bench/results.json and bench/RESULTS.md; a quick run writes them
- * under bench/.cache/quick/ so the committed full-run figures stay.
+ * ingest (per stage, with native DuckDB reading the same CSV), the build (without and with the page
+ * check, which writes each page's pre-baked first view), and in headless Chromium the pages as readers
+ * get them: the built site served by nginx with deploy/nginx's configuration (pre-compressed files, the
+ * same headers) through a 100 Mbit/s link. Per page: the first chart, every chart drawn, DuckDB-WASM
+ * ready and so filters live, cold and warm and page-to-page, filter changes, memory (JS heap and
+ * DuckDB), how many queries the first view answered, and the bytes and requests as sent; the same for
+ * the overview computed by arquero over Arrow and drawn from precomputed JSON, served the same way;
+ * and the overview's queries in DuckDB-WASM and in native DuckDB. Figures are reported, never
+ * asserted. A full run writes bench/results.json and bench/RESULTS.md; a quick run writes them under
+ * bench/.cache/quick/ so the committed full-run figures stay.
  */
 import {cpus, totalmem, release, platform} from "node:os";
 import {mkdir, readFile, stat} from "node:fs/promises";
 import {writeAtomic} from "../loaders/outputs.js";
 import {join, resolve} from "node:path";
-import {execFileSync} from "node:child_process";
+import {execFileSync, spawnSync} from "node:child_process";
 import {findChromium} from "../scripts/browser.js";
 import {expectedCharts} from "../scripts/check-pages.js";
+import type {FirstViewStats} from "../src/duckdb/first-view.js";
 import {ensureDataset} from "./data.js";
 import {formatLoadTable, runLoad, type LoadResult} from "./load.js";
 import {benchIngest} from "./ingest.js";
@@ -25,34 +30,45 @@ import {
   busyTime,
   changeCity,
   CITIES,
-  jsHeap,
-  loadUntilCharts,
+  hasCityFilter,
+  loadPage,
   openSession,
+  pageMemory,
   pageQueries,
   rerunInPage,
-  startLoggingServer,
-  THROTTLE,
+  type PageLoad,
+  type PageMemory,
   type PageQuery,
-  type ThrottleMethod,
-  type Traffic
+  type Session
 } from "./browser.js";
-import {addBaselines, builtDatabase, PROJECT, prepareWorkspace, sitePages, timeBuild} from "./site.js";
-import {summarize, type Summary} from "./stats.js";
-import {renderResults, type Results, type SizeResult} from "./report.js";
+import {NGINX} from "../test/support/nginx.js";
+import {BENCH_PREFIX, startBenchServer, THROTTLE, type ThrottleMethod, type Traffic} from "./nginx.js";
+import {
+  addBaselines,
+  builtDatabase,
+  builtInfo,
+  PROJECT,
+  prepareWorkspace,
+  sitePages,
+  timeBuild
+} from "./site.js";
+import {summarize} from "./stats.js";
+import {
+  renderResults,
+  RESULTS_FORMAT,
+  type LoadFigures,
+  type MemoryFigures,
+  type PageResult,
+  type Results,
+  type SizeResult
+} from "./report.js";
 
 const FULL_SIZES = [10_000, 100_000, 1_000_000, 5_000_000];
 const QUICK_SIZES = [10_000, 100_000];
-/** Pages whose bytes and requests are counted (the district page stands for all 29). */
-export const TRAFFIC_PAGES = [
-  "/",
-  "/districts",
-  "/recovery",
-  "/progress",
-  "/quality",
-  "/district/640100",
-  "/bench/arquero",
-  "/bench/json"
-];
+/** The site's pages measured (the district page stands for all 29: they share one source). */
+export const SITE_PAGES = ["/", "/districts", "/recovery", "/progress", "/quality", "/district/640100"];
+/** The baselines: the overview computed by arquero over Arrow, and drawn from precomputed JSON. */
+export const BASELINE_PAGES = ["/bench/arquero", "/bench/json"];
 
 interface Options {
   /** Only the load check (bench/load.ts) on `loadSite`, added to the results already in the output folder. */
@@ -123,121 +139,200 @@ function machine(): Results["machine"] {
   } catch {
     chromium = "（未找到）";
   }
+  // nginx -v writes "nginx version: nginx/1.22.1" to stderr.
+  const nginx = /nginx\/\S+/.exec(spawnSync(NGINX, ["-v"], {encoding: "utf-8"}).stderr ?? "")?.[0];
   return {
     cpu: cpus()[0]?.model ?? "?",
     cores: cpus().length,
     memory_gb: Math.round(totalmem() / 2 ** 30),
     os: `${platform()} ${release()}`,
     node: process.version,
-    chromium
+    chromium,
+    ...(nginx ? {nginx} : {})
   };
 }
 
-async function benchBrowser(siteDir: string, dbFile: string, {runs, throttle}: Options) {
-  const served = await startLoggingServer(join(siteDir, "dist"), throttle);
-  const origin = new URL(served.url).origin;
+function loadFigures(loads: readonly PageLoad[]): LoadFigures {
+  return {
+    first_chart_ms: summarize(loads.map((l) => l.firstChart)),
+    all_charts_ms: summarize(loads.map((l) => l.allCharts)),
+    duckdb_ready_ms: summarize(loads.map((l) => l.duckdbReady)),
+    live_ms: summarize(loads.map((l) => l.live))
+  };
+}
+
+function memoryFigures(list: readonly PageMemory[]): MemoryFigures {
+  return {
+    js_heap_bytes: summarize(list.map((m) => m.jsHeap)),
+    page_buffers_bytes: summarize(list.map((m) => m.pageBuffers)),
+    worker_heap_bytes: summarize(list.map((m) => m.workerHeap)),
+    worker_buffers_bytes: summarize(list.map((m) => m.workerBuffers)),
+    wasm_bytes: summarize(list.map((m) => m.wasm)),
+    duckdb_reported_bytes: summarize(list.map((m) => m.duckdbReported)),
+    js_and_duckdb_bytes: summarize(list.map((m) => m.jsAndDuckdb)),
+    tab_bytes: summarize(list.map((m) => m.tab))
+  };
+}
+
+/** What one page gave over the runs, before it is summarized. */
+interface PageRuns {
+  kind: PageResult["kind"];
+  charts: number;
+  cityFilter: boolean;
+  cold: PageLoad[];
+  warm: PageLoad[];
+  pageToPage: PageLoad[];
+  filter: number[];
+  memory: PageMemory[];
+  memoryAfterFilters: PageMemory[];
+  firstView: FirstViewStats | null;
+  firstViewAfterFilters: FirstViewStats | null;
+  traffic: {first: Traffic; repeat: Traffic} | null;
+}
+
+async function benchBrowser(
+  siteDir: string,
+  dbFile: string,
+  firstViewSkipped: (path: string) => number | null,
+  {runs, throttle}: Options
+) {
+  const served = await startBenchServer(join(siteDir, "dist"), throttle);
   const at = (path: string): string => new URL(path.replace(/^\//, ""), served.url).href;
   const charts = (path: string): Promise<number> => expectedCharts(join(siteDir, "reports"), path);
   const problems: string[] = [];
+  const record = (where: string, session: Session): void => {
+    problems.push(...session.problems.map((p) => `${where}: ${p}`));
+    session.problems.length = 0;
+  };
+  const pages = new Map<string, PageRuns>();
+  for (const path of [...SITE_PAGES, ...BASELINE_PAGES])
+    pages.set(path, {
+      kind: BASELINE_PAGES.includes(path) ? "baseline" : "site",
+      charts: await charts(path),
+      cityFilter: false,
+      cold: [],
+      warm: [],
+      pageToPage: [],
+      filter: [],
+      memory: [],
+      memoryAfterFilters: [],
+      firstView: null,
+      firstViewAfterFilters: null,
+      traffic: null
+    });
+  const page = (path: string): PageRuns => {
+    const p = pages.get(path);
+    if (!p) throw new Error(`没有页面 ${path}`);
+    return p;
+  };
+  const load = (session: Session, path: string): Promise<PageLoad> =>
+    loadPage(session, at(path), {charts: page(path).charts, duckdb: page(path).kind === "site"});
+  const queryRuns = {busy: [] as number[], wasm: [] as number[], native: [] as number[]};
+  const computed: PageLoad[] = [];
+  let queries: PageQuery[] = [];
   try {
-    // Bytes and requests: each page in a new profile, then again in the same one.
-    const traffic: Record<string, {first: Traffic; repeat: Traffic}> = {};
-    for (const path of TRAFFIC_PAGES) {
-      const session = await openSession(origin, throttle);
-      try {
-        served.take();
-        await loadUntilCharts(session, at(path), await charts(path));
-        const first = await served.traffic(served.take());
-        await loadUntilCharts(session, at(path), await charts(path));
-        traffic[path] = {first, repeat: await served.traffic(served.take())};
-      } catch (error) {
-        problems.push(`${path}: ${(error as Error).message}`);
-      }
-      problems.push(...session.problems.map((p) => `${path}: ${p}`));
-      await session.close();
-    }
-    log("流量：完成");
-
-    const overview = {cold: [], warm: [], pageToPage: [], filter: [], heap: [], duckdb: []} as Record<
-      string,
-      number[]
-    >;
-    const queryRuns = {busy: [] as number[], wasm: [] as number[], native: [] as number[]};
-    let queries: PageQuery[] = [];
     for (let run = 0; run < runs; ++run) {
-      const session = await openSession(origin, throttle);
-      try {
-        overview.cold?.push(await loadUntilCharts(session, at("/"), await charts("/")));
-        overview.warm?.push(await loadUntilCharts(session, at("/"), await charts("/")));
-        queries = await pageQueries(session);
-        queryRuns.busy.push(busyTime(queries));
-        overview.pageToPage?.push(
-          await loadUntilCharts(session, at("/districts"), await charts("/districts"))
-        );
-        await loadUntilCharts(session, at("/"), await charts("/"));
-        for (const city of CITIES) overview.filter?.push(await changeCity(session, city, await charts("/")));
-        overview.heap?.push(await jsHeap(session));
-        await loadUntilCharts(session, at("/"), await charts("/"));
-        const rerun = await rerunInPage(session, queries, 3);
-        queryRuns.wasm.push(...rerun.passes.slice(1));
-        overview.duckdb?.push(rerun.duckdbMemory);
-      } catch (error) {
-        problems.push(`/ (第 ${run + 1} 轮): ${(error as Error).message}`);
-      }
-      problems.push(...session.problems.map((p) => `/ (第 ${run + 1} 轮): ${p}`));
-      await session.close();
-      log(`浏览器第 ${run + 1}/${runs} 轮：总览冷启动 ${Math.round(overview.cold?.at(-1) ?? NaN)} ms`);
-    }
-    // Native DuckDB: one warm-up pass, then `runs` passes.
-    queryRuns.native = (await nativeQueryPasses(dbFile, queries, runs + 1)).slice(1);
-
-    const baselines: Record<string, Record<string, Summary | null>> = {};
-    for (const name of ["arquero", "json"]) {
-      const path = `/bench/${name}`;
-      const rows = {cold: [], warm: [], filter: [], heap: []} as Record<string, number[]>;
-      for (let run = 0; run < runs; ++run) {
-        const session = await openSession(origin, throttle);
+      const round = `第 ${run + 1} 轮`;
+      // Each page cold (a new profile), its memory, the filter changes, then again with a warm cache.
+      for (const [path, p] of pages) {
+        const session = await openSession(served.origin, throttle);
         try {
-          rows.cold?.push(await loadUntilCharts(session, at(path), await charts(path)));
-          rows.warm?.push(await loadUntilCharts(session, at(path), await charts(path)));
-          for (const city of CITIES) rows.filter?.push(await changeCity(session, city, await charts(path)));
-          rows.heap?.push(await jsHeap(session));
+          await served.take();
+          const cold = await load(session, path);
+          p.cold.push(cold);
+          const first = await served.traffic(await served.take());
+          if (run === 0) p.firstView = cold.firstView;
+          p.memory.push(await pageMemory(session));
+          p.cityFilter = await hasCityFilter(session);
+          if (p.cityFilter) {
+            for (const city of CITIES) p.filter.push(await changeCity(session, city, p.charts));
+            p.memoryAfterFilters.push(await pageMemory(session));
+            if (run === 0)
+              p.firstViewAfterFilters = await session.page.evaluate(() => {
+                const stats = (globalThis as {__fundwatchFirstView?: FirstViewStats}).__fundwatchFirstView;
+                return stats ? {...stats} : null;
+              });
+          }
+          await served.take();
+          p.warm.push(await load(session, path));
+          if (run === 0) p.traffic = {first, repeat: await served.traffic(await served.take())};
         } catch (error) {
-          problems.push(`${path} (第 ${run + 1} 轮): ${(error as Error).message}`);
+          problems.push(`${path} (${round}): ${(error as Error).message}`);
         }
-        problems.push(...session.problems.map((p) => `${path} (第 ${run + 1} 轮): ${p}`));
+        record(`${path} (${round})`, session);
+        await session.close();
+        log(
+          `${path}（${round}）：冷启动首个图表 ${Math.round(p.cold.at(-1)?.firstChart ?? NaN)} ms，可筛选 ${Math.round(p.cold.at(-1)?.live ?? NaN)} ms`
+        );
+      }
+
+      // Page to page: from the overview (warm, live) to each page; to the overview from 地区对比.
+      {
+        const session = await openSession(served.origin, throttle);
+        try {
+          await load(session, "/");
+          for (const path of SITE_PAGES) {
+            await load(session, path === "/" ? "/districts" : "/");
+            page(path).pageToPage.push(await load(session, path));
+          }
+        } catch (error) {
+          problems.push(`页面间跳转 (${round}): ${(error as Error).message}`);
+        }
+        record(`页面间跳转 (${round})`, session);
+        await session.close();
+        log(`页面间跳转（${round}）：完成`);
+      }
+
+      // The overview with the first view off: every query in DuckDB-WASM, then again one after another.
+      {
+        const session = await openSession(served.origin, throttle, {firstViewOff: true});
+        try {
+          computed.push(await load(session, "/"));
+          queries = await pageQueries(session);
+          queryRuns.busy.push(busyTime(queries));
+          queryRuns.wasm.push(...(await rerunInPage(session, queries, 3)).slice(1));
+        } catch (error) {
+          problems.push(`/，首屏预算关闭 (${round}): ${(error as Error).message}`);
+        }
+        record(`/，首屏预算关闭 (${round})`, session);
         await session.close();
       }
-      baselines[name] = {
-        cold_ms: summarize(rows.cold ?? []),
-        warm_ms: summarize(rows.warm ?? []),
-        filter_change_ms: summarize(rows.filter ?? []),
-        js_heap_bytes: summarize(rows.heap ?? [])
-      };
-      log(`基线 ${name}：冷启动 ${Math.round(baselines[name]?.cold_ms?.median ?? NaN)} ms`);
     }
-    return {
-      traffic,
-      overview: {
-        cold_ms: summarize(overview.cold ?? []),
-        warm_ms: summarize(overview.warm ?? []),
-        page_to_page_ms: summarize(overview.pageToPage ?? []),
-        filter_change_ms: summarize(overview.filter ?? []),
-        js_heap_bytes: summarize(overview.heap ?? []),
-        duckdb_memory_bytes: summarize(overview.duckdb ?? [])
-      },
-      queries: {
-        count: queries.length,
-        in_page_busy_ms: summarize(queryRuns.busy),
-        wasm_sequential_ms: summarize(queryRuns.wasm),
-        native_sequential_ms: summarize(queryRuns.native)
-      },
-      baselines,
-      problems
-    };
+    // Native DuckDB: one warm-up pass, then `runs` passes.
+    if (queries.length > 0) queryRuns.native = (await nativeQueryPasses(dbFile, queries, runs + 1)).slice(1);
+    problems.push(...(await served.errors()).map((l) => `nginx: ${l}`));
   } finally {
-    served.close();
+    await served.close();
   }
+  const results: Record<string, PageResult> = {};
+  for (const [path, p] of pages)
+    results[path] = {
+      kind: p.kind,
+      charts: p.charts,
+      city_filter: p.cityFilter,
+      cold: loadFigures(p.cold),
+      warm: loadFigures(p.warm),
+      page_to_page: p.kind === "site" ? loadFigures(p.pageToPage) : null,
+      page_to_page_from: p.kind === "site" ? (path === "/" ? "/districts" : "/") : null,
+      filter_change_ms: summarize(p.filter),
+      memory: memoryFigures(p.memory),
+      memory_after_filters: p.cityFilter ? memoryFigures(p.memoryAfterFilters) : null,
+      first_view: p.firstView,
+      first_view_after_filters: p.firstViewAfterFilters,
+      first_view_skipped: p.kind === "site" ? firstViewSkipped(path) : null,
+      traffic: p.traffic
+    };
+  return {
+    pages: results,
+    queries: {
+      count: queries.length,
+      overview_computed: loadFigures(computed),
+      in_page_busy_ms: summarize(queryRuns.busy),
+      wasm_sequential_ms: summarize(queryRuns.wasm),
+      native_sequential_ms: summarize(queryRuns.native)
+    },
+    problems
+  };
 }
 
 /** The load check (bench/load.ts) with the figures' settings: 30 s, 2 threads, 16 connections. */
@@ -261,17 +356,31 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
   const cold: number[] = [];
   const warm: number[] = [];
   for (let run = 0; run < options.runs; ++run) {
-    cold.push(await timeBuild(siteDir, data.dir, true));
-    warm.push(await timeBuild(siteDir, data.dir, false));
+    cold.push(await timeBuild(siteDir, data.dir, {cold: true, check: false}));
+    warm.push(await timeBuild(siteDir, data.dir, {cold: false, check: false}));
     log(
-      `构建第 ${run + 1}/${options.runs} 轮：冷 ${((cold.at(-1) ?? 0) / 1000).toFixed(1)} s，热 ${((warm.at(-1) ?? 0) / 1000).toFixed(1)} s`
+      `构建第 ${run + 1}/${options.runs} 轮（不检查页面）：冷 ${((cold.at(-1) ?? 0) / 1000).toFixed(1)} s，热 ${((warm.at(-1) ?? 0) / 1000).toFixed(1)} s`
     );
   }
+  // The site measured is built as a release is: with the page check, which writes the first view.
+  const buildProblems: string[] = [];
+  let checked: number | null = null;
+  try {
+    checked = await timeBuild(siteDir, data.dir, {cold: false, check: true});
+    log(`构建（检查页面，写入首屏预算）：${(checked / 1000).toFixed(1)} s`);
+  } catch (error) {
+    const message = (error as Error).message.split("\n").slice(-6).join(" ");
+    buildProblems.push(`带页面检查的构建失败，测量的是不检查页面的构建（没有首屏预算）：${message}`);
+    log(`带页面检查的构建失败：${message}`);
+  }
+  const info = await builtInfo(siteDir);
   const pages = await sitePages(siteDir);
   const databaseBytes = (await stat(await builtDatabase(siteDir))).size;
   const arrowBytes = await addBaselines(siteDir, data.dir);
   const siteDb = await builtDatabase(siteDir);
-  const browserResult = await benchBrowser(siteDir, siteDb, options);
+  const skipped = (path: string): number | null =>
+    info.first_view ? info.first_view.skipped.filter((s) => s.page === path).length : null;
+  const browserResult = await benchBrowser(siteDir, siteDb, skipped, options);
   return {
     rows,
     csv: {files: data.files.length, bytes: data.csvBytes, generated_s: data.generatedSeconds},
@@ -279,12 +388,22 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
     build: {
       cold_ms: summarize(cold),
       warm_ms: summarize(warm),
+      checked_ms: summarize([checked]),
+      page_check: info.page_check.status,
+      first_view: info.first_view
+        ? {
+            pages: info.first_view.pages,
+            queries: info.first_view.queries,
+            skipped: info.first_view.skipped.length
+          }
+        : null,
       pages: pages.length,
       district_pages: pages.filter((p) => p.startsWith("/district/")).length,
       database_bytes: databaseBytes,
       arrow_bytes: arrowBytes
     },
     ...browserResult,
+    problems: [...buildProblems, ...browserResult.problems],
     seconds: (performance.now() - sizeStart) / 1000
   };
 }
@@ -293,13 +412,16 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   findChromium();
   const results: Results = {
+    format: RESULTS_FORMAT,
     date: new Date().toISOString(),
     machine: machine(),
     config: {
+      args: process.argv.slice(2),
       sizes: options.sizes,
       runs: options.runs,
       quick: options.quick,
-      throttle: {method: options.throttle, ...THROTTLE}
+      throttle: {method: options.throttle, ...THROTTLE},
+      served: {server: "nginx", config: "deploy/nginx", prefix: BENCH_PREFIX}
     },
     sizes: [],
     failed: [],

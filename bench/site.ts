@@ -1,15 +1,18 @@
 /**
  * The benchmark's copy of the project (bench/.cache/site): the site is built there on each dataset, so
  * the benchmark never touches the project's own dist/. The build is the real one (`npm run build`'s
- * scripts/build.ts) with the PDF briefing and the page check off (the briefing is timed by its own tests;
- * the check opens every page, which the browser part measures on its own).
+ * scripts/build.ts) with the PDF briefing off (it is timed by its own tests), with or without the page
+ * check: only a build with the check writes each page's pre-baked first view, so the site the browser
+ * part measures is built with it, as a release is.
  */
 import {spawn} from "node:child_process";
-import {cp, mkdir, readdir, rm, symlink} from "node:fs/promises";
+import {cp, mkdir, readdir, readFile, rm, stat, symlink} from "node:fs/promises";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
-import {setLang, writeBriefingIndex} from "../scripts/build.js";
+import {addFavicon, setLang, writeBriefingIndex} from "../scripts/build.js";
+import type {BuildInfo} from "../scripts/build-info.js";
 import {externalizeInlineScripts} from "../scripts/csp.js";
+import {precompress} from "../scripts/precompress.js";
 import {listPages} from "../scripts/check-pages.js";
 import {copyProject} from "../scripts/copy-project.js";
 import {exportArrow} from "./baselines/export-arrow.js";
@@ -58,18 +61,30 @@ export function timed(command: string, args: string[], cwd: string, env: NodeJS.
   });
 }
 
-/** `npm run build` in the workspace; `cold` first removes every cache (Framework's, incl. node imports) and dist/. */
-export async function timeBuild(dir: string, dataDir: string, cold: boolean): Promise<number> {
+/**
+ * `npm run build` in the workspace, with the page check (which writes the pages' pre-baked first view)
+ * or `--no-check`; `cold` first removes every cache (Framework's, incl. node imports) and dist/.
+ */
+export async function timeBuild(
+  dir: string,
+  dataDir: string,
+  {cold, check}: {cold: boolean; check: boolean}
+): Promise<number> {
   if (cold) {
     await rm(join(dir, "reports", ".observablehq"), {recursive: true, force: true});
     await rm(join(dir, "dist"), {recursive: true, force: true});
   }
   return timed(
     join(dir, "node_modules", ".bin", "tsx"),
-    ["scripts/build.ts", "--no-check"],
+    check ? ["scripts/build.ts"] : ["scripts/build.ts", "--no-check"],
     dir,
     buildEnv(dataDir)
   );
+}
+
+/** The built site's build.json (page check, first view). */
+export async function builtInfo(dir: string): Promise<BuildInfo> {
+  return JSON.parse(await readFile(join(dir, "dist", "build.json"), "utf-8")) as BuildInfo;
 }
 
 /** The pages of the built site (every HTML page, the per-district ones included; not 404). */
@@ -106,9 +121,15 @@ export async function addBaselines(dir: string, dataDir: string): Promise<number
   return arrowBytes;
 }
 
+/** Where the baselines' Framework build writes, in the workspace (then merged into dist/). */
+const BASELINE_OUTPUT = "dist.bench";
+
 /**
- * Adds the baseline pages (bench/pages → reports/bench, their modules and data) to the workspace and
- * rebuilds with Framework directly, which reuses the database the last build made (its loader is unchanged).
+ * Adds the baseline pages (bench/pages → reports/bench, their modules and data) to the built site: a
+ * second Framework build of the workspace (which reuses the database the last build made: its loader is
+ * unchanged) into a folder of its own, whose files the site lacks (the baseline pages, their modules,
+ * data and dependencies) are copied into dist/ with their `.gz`, as scripts/precompress.ts writes them.
+ * The site's own files are left exactly as the build made them (pages with their pre-baked first view).
  */
 export async function addBaselinePages(
   dir: string,
@@ -124,9 +145,22 @@ export async function addBaselinePages(
   await symlink("../src", join(dir, "reports", "src"));
   await mkdir(join(target, "data"), {recursive: true});
   await writeData(join(target, "data"));
-  await timed(join(dir, "node_modules", ".bin", "observable"), ["build"], dir, buildEnv(dataDir));
+  const output = join(dir, BASELINE_OUTPUT);
+  await rm(output, {recursive: true, force: true});
+  await timed(join(dir, "node_modules", ".bin", "observable"), ["build"], dir, {
+    ...buildEnv(dataDir),
+    FUNDWATCH_OUTPUT_DIR: BASELINE_OUTPUT
+  });
   // What scripts/build.ts does after Framework's build (the briefing stays off, as in the timed builds).
-  await setLang(join(dir, "dist"));
-  await externalizeInlineScripts(join(dir, "dist"));
-  await writeBriefingIndex(join(dir, "dist"), {sections: [], skipped: "基准测试不生成简报"});
+  await setLang(output);
+  await addFavicon(output);
+  await externalizeInlineScripts(output);
+  const dist = join(dir, "dist");
+  if (!(await stat(join(dist, "briefing.json")).catch(() => null)))
+    await writeBriefingIndex(dist, {sections: [], skipped: "基准测试不生成简报"});
+  // The files the site lacks (force: false keeps every file the build made), then their .gz:
+  // precompress leaves a .gz that already holds the right bytes as it is.
+  await cp(output, dist, {recursive: true, force: false, errorOnExist: false});
+  await precompress(dist);
+  await rm(output, {recursive: true, force: true});
 }

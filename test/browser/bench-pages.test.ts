@@ -1,9 +1,14 @@
-// The benchmark's site as `npm run bench` builds and serves it, on its smallest dataset: the overview
-// and both baselines (arquero over Arrow, precomputed JSON) must draw their charts in Chromium with no
-// problem and show the same figures, and the harness's own measures (load, filter change) must finish
-// on them. Without this, a change elsewhere (the strict CSP of #8 did) can leave a baseline drawing
-// nothing while the benchmark still "runs", reporting NaN where its figures should be.
-import {mkdtemp, rm} from "node:fs/promises";
+// The benchmark's site as `npm run bench` serves it, on its smallest dataset: nginx with deploy/nginx's
+// configuration (bench/nginx.ts) and the link emulator in front. The overview and both baselines
+// (arquero over Arrow, precomputed JSON) must draw their charts in Chromium with no problem and show the
+// same figures, the arquero page alone must get 'unsafe-eval', and the harness's own measures (load until
+// live, filter change, memory, bytes as sent) must finish on them with real figures. Without this, a
+// change elsewhere (the strict CSP of #8 did) can leave a baseline drawing nothing while the benchmark
+// still "runs", reporting NaN where its figures should be.
+//
+// The site is built with `--no-check` (the page check adds minutes and changes nothing checked here):
+// its pages have no pre-baked first view, so every query runs in DuckDB-WASM.
+import {chmod, mkdtemp, readdir, rm, stat} from "node:fs/promises";
 import type {Server} from "node:http";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -13,15 +18,9 @@ import {launchChromium} from "../../scripts/browser.js";
 import {checkPages, expectedCharts, type PageReport} from "../../scripts/check-pages.js";
 import {CSP} from "../../scripts/csp.js";
 import {startServer} from "../../scripts/serve.js";
-import {
-  ARQUERO_CSP,
-  benchSecurityHeaders,
-  changeCity,
-  loadUntilCharts,
-  openSession,
-  startLoggingServer
-} from "../../bench/browser.js";
+import {changeCity, hasCityFilter, loadPage, openSession, pageMemory} from "../../bench/browser.js";
 import {ensureDataset} from "../../bench/data.js";
+import {ARQUERO_CSP, startBenchServer, type BenchServer} from "../../bench/nginx.js";
 import {addBaselines, prepareWorkspace, timeBuild} from "../../bench/site.js";
 
 const PAGES = ["/", "/bench/arquero", "/bench/json"];
@@ -29,55 +28,65 @@ let temp: string;
 let site: string;
 let dist: string;
 let browser: Browser;
+let served: BenchServer;
 const servers: Server[] = [];
 
 beforeAll(async () => {
   browser = await launchChromium();
   temp = await mkdtemp(join(tmpdir(), "fundwatch-bench-pages-"));
+  // As root, nginx's workers run as www-data: the site must be readable by others.
+  await chmod(temp, 0o755);
   const data = await ensureDataset(10_000, temp, () => undefined);
   site = join(temp, "site");
   dist = join(site, "dist");
   await prepareWorkspace(site);
-  await timeBuild(site, data.dir, true);
+  await timeBuild(site, data.dir, {cold: true, check: false});
   await addBaselines(site, data.dir);
+  served = await startBenchServer(dist, "link");
 });
 afterAll(async () => {
   for (const s of servers) s.close();
+  await served?.close();
   await browser?.close();
   if (temp) await rm(temp, {recursive: true, force: true});
 });
-
-async function serve(headers?: typeof benchSecurityHeaders): Promise<string> {
-  const {server, url} = await startServer({root: dist, ...(headers ? {securityHeaders: headers} : {})});
-  servers.push(server);
-  return url;
-}
 
 /** metric@unit → data-value of every figure a page shows. */
 const figures = (report: PageReport | undefined): Map<string, string> =>
   new Map((report?.metrics ?? []).map((m) => [`${m.metric}@${m.unit ?? ""}`, m.value]));
 
 describe("the benchmark's pages, served as the benchmark serves them", () => {
-  it("relaxes the CSP for the arquero page alone, by 'unsafe-eval' only", () => {
-    expect(benchSecurityHeaders("/bench/arquero")["Content-Security-Policy"]).toBe(ARQUERO_CSP);
-    expect(benchSecurityHeaders("/bench/arquero.html")["Content-Security-Policy"]).toBe(ARQUERO_CSP);
+  it("sends the deploy headers, the arquero page alone with 'unsafe-eval', and the baselines pre-compressed", async () => {
     expect(ARQUERO_CSP).toContain("script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'");
     expect(ARQUERO_CSP.replace(" 'unsafe-eval'", "")).toBe(CSP);
-    for (const path of [
-      "/",
-      "/bench/json",
-      "/bench/arquero-x",
-      "/_import/bench/baselines/overview-arquero.js"
-    ])
-      expect(benchSecurityHeaders(path)["Content-Security-Policy"]).toBe(CSP);
+    const module = (await readdir(join(dist, "_import", "bench", "baselines"))).find((f) =>
+      /^overview-arquero\.[0-9a-f]{8}\.js$/.test(f)
+    );
+    expect(module).toBeDefined();
+    const csp = async (path: string): Promise<string | null> => {
+      const response = await fetch(new URL(path, served.nginxUrl), {headers: {"Accept-Encoding": "gzip"}});
+      await response.arrayBuffer();
+      return response.headers.get("content-security-policy");
+    };
+    expect(await csp("bench/arquero")).toBe(ARQUERO_CSP);
+    expect(await csp("bench/arquero.html")).toBe(ARQUERO_CSP);
+    for (const path of ["", "bench/json", "bench/arquero-x", `_import/bench/baselines/${module}`])
+      expect(await csp(path), path).toBe(CSP);
+    // The baselines' files were given their .gz like the site's, and nginx sends them (gzip_static).
+    for (const path of ["bench/json.html", `_import/bench/baselines/${module}`]) {
+      expect((await stat(join(dist, `${path}.gz`))).isFile(), path).toBe(true);
+      const response = await fetch(new URL(path, served.nginxUrl), {headers: {"Accept-Encoding": "gzip"}});
+      await response.arrayBuffer();
+      expect(response.headers.get("content-encoding"), path).toBe("gzip");
+      expect(response.headers.get("cache-control"), path).toMatch(/no-cache|immutable/);
+    }
   });
 
   for (const search of ["", "?city=640300"]) {
     it(`draws the overview and both baselines with no problem and the same figures${search ? ` (${search})` : ""}`, async () => {
-      const baseUrl = await serve(benchSecurityHeaders);
       const reports = await checkPages({
         browser,
-        baseUrl,
+        baseUrl: served.nginxUrl,
         pages: PAGES.map((p) => p + search),
         sourceRoot: join(site, "reports")
       });
@@ -105,10 +114,11 @@ describe("the benchmark's pages, served as the benchmark serves them", () => {
   }
 
   it("without the exception, the site's own CSP stops arquero (why the benchmark needs it)", async () => {
-    const baseUrl = await serve();
+    const {server, url} = await startServer({root: dist});
+    servers.push(server);
     const [report] = await checkPages({
       browser,
-      baseUrl,
+      baseUrl: url,
       pages: ["/bench/arquero"],
       sourceRoot: join(site, "reports"),
       timeoutMs: 10_000
@@ -117,24 +127,48 @@ describe("the benchmark's pages, served as the benchmark serves them", () => {
     expect(report?.problems.some((p) => p.includes("unsafe-eval"))).toBe(true);
   });
 
-  it("measures each baseline's load and filter change through the throttled link", async () => {
-    const served = await startLoggingServer(dist, "link");
-    try {
-      for (const path of ["/bench/arquero", "/bench/json"]) {
-        const session = await openSession(new URL(served.url).origin, "link");
-        try {
-          const charts = await expectedCharts(join(site, "reports"), path);
-          const loaded = await loadUntilCharts(session, new URL(path.slice(1), served.url).href, charts);
-          expect(loaded, path).toBeGreaterThan(0);
-          const changed = await changeCity(session, "吴忠市", charts);
-          expect(changed, path).toBeGreaterThan(0);
-          expect(session.problems, path).toEqual([]);
-        } finally {
-          await session.close();
-        }
+  it("measures each page's load until live, filter change, memory and bytes through the link", async () => {
+    for (const path of PAGES) {
+      const session = await openSession(served.origin, "link");
+      try {
+        const charts = await expectedCharts(join(site, "reports"), path);
+        const duckdb = path === "/";
+        await served.take();
+        const loaded = await loadPage(session, new URL(path.slice(1), served.url).href, {charts, duckdb});
+        expect(loaded.firstChart, path).toBeGreaterThan(0);
+        expect(loaded.allCharts, path).toBeGreaterThanOrEqual(loaded.firstChart ?? Infinity);
+        expect(loaded.live, path).toBeGreaterThanOrEqual(loaded.allCharts ?? Infinity);
+        if (duckdb) {
+          expect(loaded.duckdbReady, path).toBeGreaterThan(0);
+          expect(loaded.live, path).toBeGreaterThanOrEqual(loaded.duckdbReady ?? Infinity);
+          // Built without the page check: no first view, every query computed.
+          expect(loaded.firstView?.state, path).toBe("none");
+          expect(loaded.firstView?.computed, path).toBeGreaterThan(0);
+        } else expect(loaded.duckdbReady, path).toBeNull();
+        // Bytes as nginx sent them: compressed, so fewer than the files'.
+        const traffic = await served.traffic(await served.take());
+        const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+        expect(traffic.requests, path).toBeGreaterThan(10);
+        expect(traffic.gzip, path).toBeGreaterThan(0);
+        expect(sum(traffic.sent), path).toBeLessThan(sum(traffic.files));
+        if (duckdb) expect(traffic.sent.duckdb, path).toBeGreaterThan(1e6);
+        const memory = await pageMemory(session);
+        expect(memory.jsHeap, path).toBeGreaterThan(1e6);
+        expect(memory.tab, path).toBeGreaterThan(memory.jsHeap);
+        if (duckdb) {
+          expect(memory.wasm, path).toBeGreaterThan(1e6);
+          expect(memory.workerHeap, path).toBeGreaterThan(0);
+          expect(memory.duckdbReported, path).toBeGreaterThan(0);
+          expect(memory.jsAndDuckdb, path).toBeGreaterThan(memory.jsHeap + (memory.wasm ?? 0));
+        } else expect(memory.wasm, path).toBeNull();
+        expect(await hasCityFilter(session), path).toBe(true);
+        const changed = await changeCity(session, "吴忠市", charts);
+        expect(changed, path).toBeGreaterThan(0);
+        expect(session.problems, path).toEqual([]);
+      } finally {
+        await session.close();
       }
-    } finally {
-      served.close();
     }
+    expect(await served.errors()).toEqual([]);
   });
 });
