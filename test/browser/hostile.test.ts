@@ -182,7 +182,15 @@ async function open(path: string, then?: (page: Page) => Promise<void>): Promise
       const describe = (e) => e.tagName.toLowerCase() + ": " + (e.textContent || "").trim().slice(0, 60);
       const injected = [
         ...document.querySelectorAll("img"),
-        ...Array.from(document.scripts).filter((s) => !s.src || new URL(s.src).origin !== location.origin),
+        // The pre-baked first view is a JSON data block, never run (one per page, and it must parse:
+        // a hostile name that closed it early would leave broken JSON and a script after it).
+        ...Array.from(document.scripts).filter((s) => {
+          if (s.type === "application/json" && s.id === "fw-first-view" && s.parentElement === document.head) {
+            try { JSON.parse(s.textContent); return false; } catch { return true; }
+          }
+          return !s.src || new URL(s.src).origin !== location.origin;
+        }),
+        ...(document.querySelectorAll("script#fw-first-view").length > 1 ? [document.querySelectorAll("script#fw-first-view")[1]] : []),
         ...Array.from(document.querySelectorAll("*")).filter((e) => Array.from(e.attributes).some((a) => /^on/i.test(a.name))),
         ...Array.from(document.querySelectorAll("a[href]")).filter((a) => /^\\s*javascript:/i.test(a.getAttribute("href")))
       ].map((e) => e.outerHTML.slice(0, 120));
