@@ -3,7 +3,7 @@
  * DuckDB, in the loader), so that a page answers a metric from a few thousand cells instead of every
  * inspection, finding and disposition.
  *
- * Two tables, written beside the detail tables by {@link buildCube}:
+ * Six tables, written beside the detail tables by {@link buildCube}:
  * - `cube_cells`: one row per inspection cell — county × institution kind × inspection day × campaign
  *   × inspection kind, every dimension a filter can narrow — with, for each metric declared
  *   `cube: "cells"`, its numerator and denominator summed over the records of that cell (money in fen,
@@ -16,6 +16,10 @@
  *   any filter without `from` and `inspectionKinds`.
  * - `cube_recoveries`: the recovered amounts (追回/拒付/扣回) by inspection cell and decision day, which
  *   with `cube_first_inspections` answers weekly progress (src/metrics/progress.ts) under the same filters.
+ * - `cube_recovery_shares`: the recovered amounts and their number of dispositions by inspection cell,
+ *   breakdown dimension and key (src/metrics/recovery.ts's `recoveryBreakdown`, for any filter).
+ * - `cube_inspection_kinds` and `cube_meta`'s first and last inspection day: what the filter bar
+ *   offers (src/ui/page.ts's `loadFilterChoices`), so that no page reads the inspections to show it.
  * - `cube_meta`: the cube's version and the metrics it holds.
  *
  * {@link metricByDivision} answers from the cube whenever the database has one, holds the metric and
@@ -24,14 +28,23 @@
  */
 import {ident, joinSql, sqlQuery, type QueryDb, type SqlQuery} from "../sql/template.js";
 import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
-import {checkFilter, groupsSql, scopeSql} from "./scope.js";
+import {CUBE_VERSION, type CubeInfo} from "./cube-info.js";
+import {recoverySharesSql} from "./recovery.js";
+import {cellWhereSql, checkFilter, groupsSql, scopeSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
 
-/** The cube's format version: a database written by another version is answered from detail rows. */
-export const CUBE_VERSION = 1;
+
+export {CUBE_VERSION, cubeOf, type CubeInfo} from "./cube-info.js";
 
 /** The tables {@link buildCube} writes. */
-export const CUBE_TABLES = ["cube_cells", "cube_first_inspections", "cube_recoveries", "cube_meta"] as const;
+export const CUBE_TABLES = [
+  "cube_cells",
+  "cube_first_inspections",
+  "cube_recoveries",
+  "cube_recovery_shares",
+  "cube_inspection_kinds",
+  "cube_meta"
+] as const;
 
 /** The dimensions of a `cube_cells` row, in order. */
 export const CUBE_DIMENSIONS = [
@@ -135,6 +148,9 @@ JOIN inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)
 JOIN institutions AS i ON i.code = s.institution_code
 GROUP BY ALL
 ORDER BY ALL`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_recovery_shares AS
+${recoverySharesSql()}`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_inspection_kinds AS SELECT DISTINCT kind FROM inspections ORDER BY kind`,
     sqlQuery`CREATE OR REPLACE TABLE cube_meta AS
 SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
   CAST(${cells.map((m) => m.id).join(",")} AS VARCHAR) AS cell_metrics,
@@ -144,7 +160,10 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
     .join(",")} AS VARCHAR) AS institution_metrics,
   (SELECT count(*) FROM cube_cells) AS cells,
   (SELECT count(*) FROM cube_first_inspections) AS first_inspections,
-  (SELECT count(*) FROM cube_recoveries) AS recoveries`
+  (SELECT count(*) FROM cube_recoveries) AS recoveries,
+  (SELECT count(*) FROM cube_recovery_shares) AS recovery_shares,
+  (SELECT min(date) FROM inspections) AS first_day,
+  (SELECT max(date) FROM inspections) AS last_day`
   );
   for (const table of ["cube_cell_ids", "cube_f_inspections", "cube_f_findings", "cube_f_dispositions"])
     statements.push(sqlQuery`DROP TABLE ${ident(table)}`);
@@ -167,53 +186,6 @@ export async function buildCube(
   for (const statement of cubeBuildSql(metrics)) await db.query(statement);
   const [meta] = await db.query(sqlQuery`SELECT cells, first_inspections FROM cube_meta`);
   return {cells: Number(meta?.cells ?? 0), firstInspections: Number(meta?.first_inspections ?? 0)};
-}
-
-/** What a database's cube holds (from `cube_meta`). */
-export interface CubeInfo {
-  version: number;
-  cellMetrics: ReadonlySet<string>;
-  institutionMetrics: ReadonlySet<string>;
-  /** Whether it holds `cube_first_inspections` and `cube_recoveries` for weekly progress. */
-  progress: boolean;
-}
-
-const CUBE_PROBE = sqlQuery`SELECT count(*) AS n FROM information_schema.tables
-WHERE table_name = 'cube_meta' AND table_catalog = current_database() AND table_schema = current_schema()`;
-
-const infos = new WeakMap<object, Promise<CubeInfo | null>>();
-
-/**
- * The cube of a database, read once per database object: null when it has none, or one of another
- * {@link CUBE_VERSION} (then every metric is answered from the detail rows).
- *
- * @param db - the page's `db` or any {@link QueryDb}
- * @returns what the cube holds, or null
- */
-export function cubeOf(db: QueryDb): Promise<CubeInfo | null> {
-  let info = infos.get(db);
-  if (!info) {
-    info = (async () => {
-      const [probe] = await db.query(CUBE_PROBE);
-      if (Number(probe?.n ?? 0) === 0) return null;
-      const [meta] = await db.query(
-        sqlQuery`SELECT version, cell_metrics, institution_metrics FROM cube_meta`
-      );
-      if (!meta || Number(meta.version) !== CUBE_VERSION) return null;
-      const list = (value: unknown): Set<string> =>
-        new Set(typeof value === "string" && value !== "" ? value.split(",") : []);
-      return {
-        version: Number(meta.version),
-        cellMetrics: list(meta.cell_metrics),
-        institutionMetrics: list(meta.institution_metrics),
-        progress: true
-      };
-    })();
-    // A failed probe is not remembered: the next call tries again.
-    info.catch(() => infos.delete(db));
-    infos.set(db, info);
-  }
-  return info;
 }
 
 /**
@@ -288,15 +260,9 @@ ${metric.ctes}`
 parts AS (${metric.parts}),
 ${groupedParts(metric, level, filter.within)}`;
   }
-  const where = [sqlQuery`TRUE`];
-  if (filter.institutionKinds) where.push(sqlQuery`institution_kind IN ${[...filter.institutionKinds]}`);
-  if (filter.from !== undefined) where.push(sqlQuery`day >= CAST(${filter.from} AS DATE)`);
-  if (filter.to !== undefined) where.push(sqlQuery`day <= CAST(${filter.to} AS DATE)`);
-  if (filter.campaign !== undefined) where.push(sqlQuery`campaign_id = ${filter.campaign}`);
-  if (filter.inspectionKinds) where.push(sqlQuery`inspection_kind IN ${[...filter.inspectionKinds]}`);
   return sqlQuery`WITH parts AS (
   SELECT county, sum(${ident(cubeColumn(metric, "n"))}) AS numerator, sum(${ident(cubeColumn(metric, "d"))}) AS denominator
-  FROM cube_cells WHERE ${joinSql(where, " AND ")} GROUP BY county
+  FROM cube_cells WHERE ${cellWhereSql(filter, {within: false})} GROUP BY county
 ),
 ${groupedParts(metric, level, filter.within)}`;
 }

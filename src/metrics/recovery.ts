@@ -4,8 +4,9 @@
  * the largest cases. Computed in SQL and, independently, in JS; every breakdown sums to the metric.
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
-import {scopeData, scopeSql} from "./scope.js";
+import {joinSql, sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
+import {cubeOf} from "./cube-info.js";
+import {cellWhereSql, checkFilter, scopeData, scopeSql} from "./scope.js";
 import type {MetricData, MetricFilter} from "./types.js";
 
 /**
@@ -130,6 +131,50 @@ FROM r GROUP BY 1 ORDER BY 1`;
 }
 
 /**
+ * The SQL that writes the cube's `cube_recovery_shares` (src/metrics/cube.ts): for every dimension of
+ * {@link RECOVERY_DIMENSIONS}, the recovered amount and the number of recovery dispositions per
+ * inspection cell (county, institution kind, inspection day, campaign, inspection kind) and key, from
+ * the same records `r` and keys as {@link recoveryBreakdownSql}.
+ *
+ * @returns the SELECT, over the detail tables
+ */
+export function recoverySharesSql(): SqlQuery {
+  const keyed = (Object.keys(RECOVERY_DIMENSIONS) as RecoveryDimension[]).map(
+    (by) => sqlQuery`SELECT county, institution_kind, day, campaign_id, inspection_kind,
+    CAST(${by} AS VARCHAR) AS dimension, ${KEY_SQL[by]} AS key, amount FROM c`
+  );
+  return sqlQuery`${recoverySql({})},
+c AS (
+  SELECT r.county, r.institution_kind, s.date AS day, s.campaign_id, s.kind AS inspection_kind,
+    r.action, r.category, r.institution_level, r.ownership, r.decided_on, r.amount
+  FROM r JOIN inspections AS s ON s.id = r.case_inspection
+)
+SELECT county, institution_kind, day, campaign_id, inspection_kind, dimension, key,
+  CAST(sum(amount) AS BIGINT) AS amount, CAST(count(*) AS BIGINT) AS dispositions
+FROM (${joinSql(keyed, "\nUNION ALL\n")})
+GROUP BY ALL
+ORDER BY ALL`;
+}
+
+/**
+ * The SQL of {@link recoveryBreakdown} answered from the cube's `cube_recovery_shares`: the same rows
+ * as {@link recoveryBreakdownSql} for every filter. Throws for a dimension not in
+ * {@link RECOVERY_DIMENSIONS}.
+ *
+ * @param by - the dimension
+ * @param filter - which records count (default {}: all)
+ * @returns the query, with its bound parameters
+ */
+export function recoveryBreakdownCubeSql(by: RecoveryDimension, filter: MetricFilter = {}): SqlQuery {
+  checkDimension(by);
+  checkFilter(filter);
+  return sqlQuery`SELECT key, CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount,
+  CAST(sum(dispositions) AS BIGINT) AS dispositions
+FROM cube_recovery_shares WHERE dimension = ${by} AND ${cellWhereSql(filter)}
+GROUP BY 1 ORDER BY 1`;
+}
+
+/**
  * The recovery total (追回 + 拒付 + 扣回, the `recovery_total` metric) by `by`, from a database (e.g.
  * the page's db): the amount and the number of dispositions per key, ordered by key. Every breakdown
  * sums to the metric.
@@ -150,7 +195,10 @@ export async function recoveryBreakdown(
   by: RecoveryDimension,
   filter: MetricFilter = {}
 ): Promise<RecoveryShare[]> {
-  const rows = await db.query(recoveryBreakdownSql(by, filter));
+  // The SDK's choice: the cube when the database has one (it covers every filter), else the detail rows.
+  const rows = await db.query(
+    (await cubeOf(db))?.shares ? recoveryBreakdownCubeSql(by, filter) : recoveryBreakdownSql(by, filter)
+  );
   return rows.map((r) => ({
     key: String(r.key),
     amount: Number(r.amount),

@@ -277,6 +277,32 @@ export function checkLevel(level: DivisionLevel): void {
   );
 }
 
+/** The codes of a division and every division below it (a province's cities and counties). */
+export function subtreeSql(within: string): SqlQuery {
+  return sqlQuery`SELECT d.code FROM divisions AS d LEFT JOIN divisions AS p ON p.code = d.parent_code
+    WHERE d.code = ${within} OR d.parent_code = ${within} OR p.parent_code = ${within}`;
+}
+
+/**
+ * The condition a filter puts on the rows of a cube table keyed by cell (`county`, `institution_kind`,
+ * `day`, `campaign_id`, `inspection_kind`): the same records {@link scopeSql} keeps, for the cube's
+ * tables (src/metrics/cube.ts).
+ *
+ * @param filter - the filter
+ * @param options.within - narrow by `within` too (default true; false where the groups do it)
+ * @returns the condition, its values bound
+ */
+export function cellWhereSql(filter: MetricFilter, {within = true} = {}): SqlQuery {
+  const where = [sqlQuery`TRUE`];
+  if (within && filter.within !== undefined) where.push(sqlQuery`county IN (${subtreeSql(filter.within)})`);
+  if (filter.institutionKinds) where.push(sqlQuery`institution_kind IN ${[...filter.institutionKinds]}`);
+  if (filter.from !== undefined) where.push(sqlQuery`day >= CAST(${filter.from} AS DATE)`);
+  if (filter.to !== undefined) where.push(sqlQuery`day <= CAST(${filter.to} AS DATE)`);
+  if (filter.campaign !== undefined) where.push(sqlQuery`campaign_id = ${filter.campaign}`);
+  if (filter.inspectionKinds) where.push(sqlQuery`inspection_kind IN ${[...filter.inspectionKinds]}`);
+  return joinSql(where, " AND ");
+}
+
 /**
  * The `WITH` clause every metric's SQL starts with: `f_institutions`, `f_inspections`, `f_findings`
  * and `f_dispositions`, the loader's tables narrowed by the filter, each row tagged with its county
@@ -307,10 +333,7 @@ export function scopeSql(filter: MetricFilter = {}, {firstInspections = false} =
     throw new RangeError("首次检查表不能按起始日期或检查方式筛选：请用明细表");
   const institutionWhere = [sqlQuery`TRUE`];
   if (filter.institutionKinds) institutionWhere.push(sqlQuery`kind IN ${[...filter.institutionKinds]}`);
-  if (filter.within !== undefined)
-    institutionWhere.push(sqlQuery`division_code IN (
-    SELECT d.code FROM divisions AS d LEFT JOIN divisions AS p ON p.code = d.parent_code
-    WHERE d.code = ${filter.within} OR d.parent_code = ${filter.within} OR p.parent_code = ${filter.within})`);
+  if (filter.within !== undefined) institutionWhere.push(sqlQuery`division_code IN (${subtreeSql(filter.within)})`);
   const inspectionWhere = [sqlQuery`TRUE`];
   if (filter.from !== undefined) inspectionWhere.push(sqlQuery`s.date >= CAST(${filter.from} AS DATE)`);
   if (filter.to !== undefined) inspectionWhere.push(sqlQuery`s.date <= CAST(${filter.to} AS DATE)`);

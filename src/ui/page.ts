@@ -6,6 +6,7 @@ import * as Inputs from "@observablehq/inputs";
 import {html} from "htl";
 import {formatDate, formatDateTime} from "../format/date.js";
 import {cleanText, compareZh, displayText} from "../format/text.js";
+import {cubeOf} from "../metrics/cube-info.js";
 import type {MetricFilter} from "../metrics/types.js";
 import {sqlQuery, type QueryDb} from "../sql/template.js";
 import {dateField} from "./date-field.js";
@@ -298,13 +299,22 @@ export interface FilterChoices {
  * ```
  */
 export async function loadFilterChoices(db: QueryDb): Promise<FilterChoices> {
+  // With a cube (src/metrics/cube.ts) the inspection kinds and days come from it: the same values,
+  // without reading every inspection.
+  const cube = (await cubeOf(db))?.choices === true;
   const [campaigns, institutionKinds, inspectionKinds, cities, days] = await Promise.all([
     db.query(sqlQuery`SELECT id, name FROM campaigns ORDER BY start_date, id`),
     db.query(sqlQuery`SELECT DISTINCT kind FROM institutions ORDER BY kind`),
-    db.query(sqlQuery`SELECT DISTINCT kind FROM inspections ORDER BY kind`),
+    db.query(
+      cube
+        ? sqlQuery`SELECT kind FROM cube_inspection_kinds ORDER BY kind`
+        : sqlQuery`SELECT DISTINCT kind FROM inspections ORDER BY kind`
+    ),
     db.query(sqlQuery`SELECT code, name FROM divisions WHERE level = '市' ORDER BY code`),
     db.query(
-      sqlQuery`SELECT strftime(min(date), '%Y-%m-%d') AS first, strftime(max(date), '%Y-%m-%d') AS last FROM inspections`
+      cube
+        ? sqlQuery`SELECT strftime(first_day, '%Y-%m-%d') AS first, strftime(last_day, '%Y-%m-%d') AS last FROM cube_meta`
+        : sqlQuery`SELECT strftime(min(date), '%Y-%m-%d') AS first, strftime(max(date), '%Y-%m-%d') AS last FROM inspections`
     )
   ]);
   const kinds = (rows: Record<string, unknown>[]): string[] =>

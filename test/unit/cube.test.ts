@@ -25,6 +25,13 @@ import {
   metricReference,
   metricSql,
   progressCubeCovers,
+  RECOVERY_DIMENSIONS,
+  recoveryBreakdown,
+  recoveryBreakdownCubeSql,
+  recoveryBreakdownReference,
+  recoveryBreakdownSql,
+  type RecoveryData,
+  type RecoveryDimension,
   toMetricRows,
   weeklyProgress,
   weeklyProgressReference,
@@ -32,6 +39,7 @@ import {
   type MetricData
 } from "../../src/metrics/index.js";
 import {sqlQuery, type QueryDb, type SqlQuery} from "../../src/sql/template.js";
+import {loadFilterChoices} from "../../src/ui/page.js";
 import {startWasmNode, type WasmDb} from "../support/duckdb-wasm-node.js";
 import {metricDataOf} from "../support/metric-data.js";
 import {dayArb, filterArb, levelArb, wasmQuery} from "../support/metric-filters.js";
@@ -238,6 +246,73 @@ describe("cube: weekly progress", () => {
     expect(seen.some((t) => t.includes("cube_recoveries"))).toBe(true);
     expect(rows).toEqual(weeklyProgressReference(sets[0]!.data, options));
     expect(rows.at(-1)?.inspected).toBeGreaterThan(0);
+  });
+});
+
+describe("cube: recovery breakdowns", () => {
+  const dimensionArb = fc.constantFrom(...(Object.keys(RECOVERY_DIMENSIONS) as RecoveryDimension[]));
+  const shares = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => ({key: String(r.key), amount: Number(r.amount), dispositions: Number(r.dispositions)}));
+
+  it("gives the detail rows' and the JS reference's shares under generated filters, natively and in DuckDB-WASM", async () => {
+    let nonEmpty = 0;
+    await fc.assert(
+      fc.asyncProperty(dimensionArb, filterArb, async (by, filter) => {
+        const cube = recoveryBreakdownCubeSql(by, filter);
+        const detailSql = recoveryBreakdownSql(by, filter);
+        for (const set of sets) {
+          const detail = await set.native.query(detailSql);
+          expect(shares(detail), `${set.name} ${by} detail = reference`).toEqual(
+            recoveryBreakdownReference(set.data as RecoveryData, by, filter)
+          );
+          // Exactly the same rows, types included (BIGINT amounts and counts, VARCHAR keys).
+          expect(await set.native.query(cube), `${set.name} ${by} cube = detail`).toEqual(detail);
+          expect(shares(await set.wasm.query(cube)), `${set.name} ${by} cube in WASM`).toEqual(shares(detail));
+          if (detail.length > 0) nonEmpty += 1;
+        }
+      }),
+      {numRuns: 60, seed: 20261206}
+    );
+    expect(nonEmpty).toBeGreaterThan(10);
+  }, 180_000);
+
+  it("is answered from the cube by recoveryBreakdown, for every dimension", async () => {
+    const db = sets[0]!.native;
+    for (const by of Object.keys(RECOVERY_DIMENSIONS) as RecoveryDimension[]) {
+      const seen: string[] = [];
+      const spy: QueryDb = {query: (q) => (seen.push(q.text), db.query(q))};
+      const filter = {within: "640100", to: "2024-08-31"};
+      const rows = await recoveryBreakdown(spy, by, filter);
+      expect(seen.some((t) => t.includes("cube_recovery_shares")), by).toBe(true);
+      expect(rows, by).toEqual(recoveryBreakdownReference(sets[0]!.data as RecoveryData, by, filter));
+      expect(rows.length, by).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe("cube: the filter bar's choices", () => {
+  it("are the same from the cube as from the detail rows, and read no inspection", async () => {
+    for (const set of sets) {
+      const seen: string[] = [];
+      const spy: QueryDb = {query: (q) => (seen.push(q.text), set.native.query(q))};
+      const fromCube = await loadFilterChoices(spy);
+      expect(seen.some((t) => /\binspections\b/.test(t)), set.name).toBe(false);
+      const detail: QueryDb = {
+        query: (q) => (/cube_meta/.test(q.text) ? Promise.resolve([]) : set.native.query(q))
+      };
+      // A database whose cube probe finds nothing is read from the detail rows.
+      const probe: QueryDb = {
+        query: (q) =>
+          /information_schema/.test(q.text) ? Promise.resolve([{n: 0}]) : detail.query(q)
+      };
+      const fromDetail = await loadFilterChoices(probe);
+      expect(fromCube, set.name).toEqual(fromDetail);
+      const kinds = [...new Set(set.data.inspections.map((s) => s.kind))];
+      expect([...fromCube.inspectionKinds].sort(), set.name).toEqual(kinds.sort());
+      const days = set.data.inspections.map((s) => s.date).sort();
+      expect([fromCube.firstDay, fromCube.lastDay], set.name).toEqual([days[0], days.at(-1)]);
+      expect(fromCube.inspectionKinds.length, set.name).toBeGreaterThan(1);
+    }
   });
 });
 
