@@ -424,10 +424,16 @@ export function filterBar(
 /**
  * Describes the filter in Chinese for captions and print, `全部数据` when there is none. With the
  * choices, campaigns and cities are named (cleaned and cut to 32 columns, see {@link displayText});
- * without, they are given by id and code.
+ * without, they are given by id and code. A caption that already names the page's division or
+ * campaign beside the description (`银川市 · … · 2024年…行动`) passes them as `scope` and `campaign`:
+ * the filter's city or campaign is then left out when it is that same one, so no caption names it
+ * twice (`银川市 · 全部数据 · 2024年…行动`, not `银川市 · 银川市 · …`).
  *
  * @param filter - the filter, usually the value of {@link filterBar}
  * @param choices - the choices from {@link loadFilterChoices}, for names (default none: ids and codes)
+ * @param options - what the caption names beside the description (default {})
+ * @param options.scope - the code of the division the caption names: a city filter equal to it is left out (default none)
+ * @param options.campaign - the id of the campaign the caption names: a campaign filter equal to it is left out (default none)
  * @returns the description
  * @example
  * ```ts
@@ -436,22 +442,29 @@ export function filterBar(
  * describeFilter({campaign: "ZX2024"}, choices); // → "2024年打击欺诈骗保专项整治行动"
  * describeFilter({campaign: "ZX2024", within: "640100"}); // → "行动 ZX2024；640100"
  * describeFilter({}); // → "全部数据"
+ * // A caption "银川市 · … · 2024年打击欺诈骗保专项整治行动" names the city and the campaign itself:
+ * describeFilter({campaign: "ZX2024", within: "640100"}, choices, {scope: "640100", campaign: "ZX2024"}); // → "全部数据"
+ * describeFilter({from: "2024-06-01", within: "640100"}, choices, {scope: "640100"}); // → "检查日期 2024年6月1日至今"
  * ```
  */
-export function describeFilter(filter: PageFilter, choices?: FilterChoices): string {
+export function describeFilter(
+  filter: PageFilter,
+  choices?: FilterChoices,
+  {scope, campaign}: {scope?: string | null; campaign?: string | null} = {}
+): string {
   const parts: string[] = [];
   if (filter.from || filter.to)
     parts.push(
       `检查日期 ${filter.from ? formatDate(filter.from) : "起始"}至${filter.to ? formatDate(filter.to) : "今"}`
     );
-  if (filter.campaign)
+  if (filter.campaign && filter.campaign !== campaign)
     parts.push(
       choiceName(choices?.campaigns.find((c) => c.id === filter.campaign)?.name ?? `行动 ${filter.campaign}`)
     );
   const kinds = (list: readonly string[]): string => list.map(choiceName).join("、") || "（无）";
   if (filter.institutionKinds) parts.push(`机构类型：${kinds(filter.institutionKinds)}`);
   if (filter.inspectionKinds) parts.push(`检查方式：${kinds(filter.inspectionKinds)}`);
-  if (filter.within)
+  if (filter.within && filter.within !== scope)
     parts.push(choiceName(choices?.cities.find((c) => c.code === filter.within)?.name ?? filter.within));
   return parts.length ? parts.join("；") : "全部数据";
 }
