@@ -1,10 +1,10 @@
 /**
  * The benchmark's server: Debian's nginx with the project's deploy configuration (deploy/nginx/, put
- * together by test/support/nginx.ts exactly as the nginx tests do: example-nginx.conf with its paths in
- * a temporary folder, fundwatch-http.conf as it is, fundwatch-location.conf with the site mounted under
- * /reports/fund/), so pages reach the browser as readers get them: the build's `.gz` files sent by
- * gzip_static, the same Cache-Control, ETag and security headers. Two changes, both in the temporary
- * copy only, never in deploy/:
+ * together and started by test/support/nginx.ts exactly as the nginx tests do: example-nginx.conf with
+ * its paths in a temporary folder, fundwatch-http.conf as it is, fundwatch-location.conf with the site
+ * mounted under /reports/fund/), so pages reach the browser as readers get them: the build's `.gz` files
+ * sent by gzip_static, the same Cache-Control, ETag and security headers. Two changes, both in the
+ * temporary copy only, never in deploy/:
  *
  * - an access log of our own format (`$bytes_sent`: what went on the wire, headers and compressed body),
  *   which is how the benchmark counts each page's bytes and requests;
@@ -14,14 +14,11 @@
  * In front of nginx, the link emulator (bench/link.ts) at 100 Mbit/s and 2 ms round trip, or nothing
  * with `--throttle devtools` (DevTools then throttles in the browser).
  */
-import {spawn, type ChildProcess} from "node:child_process";
-import {existsSync} from "node:fs";
-import {chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile} from "node:fs/promises";
+import {mkdtemp, open, readFile, rm, stat, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {CSP} from "../scripts/csp.js";
-import {NGINX, NGINX_MISSING, nginxConfig} from "../test/support/nginx.js";
-import {freePort} from "./load.js";
+import {startNginx} from "../test/support/nginx.js";
 import {startLink} from "./link.js";
 
 /** Where the site is mounted, as in deploy/nginx's example. */
@@ -126,15 +123,15 @@ export interface BenchServer {
 }
 
 /**
- * The deploy configuration as test/support/nginx.ts assembles it, with the benchmark's access log and
- * the arquero page's CSP (see the file's comment). Throws when deploy/nginx's CSP is not scripts/csp.ts's.
+ * The deploy configuration `config` as test/support/nginx.ts assembled it in `dir` (the site the one
+ * mount), with the benchmark's access log and the arquero page's CSP (see the file's comment): the
+ * `edit` of its startNginx. Throws when deploy/nginx's CSP is not scripts/csp.ts's.
  */
-export async function benchNginxConfig(dir: string, port: number, site: string): Promise<string> {
-  let config = await nginxConfig(dir, port, [{prefix: BENCH_PREFIX, site}]);
+export async function benchNginxConfig(config: string, dir: string): Promise<string> {
   const access = `access_log ${join(dir, "access.log")};`;
   if (!config.includes(access)) throw new Error(`nginx.conf 中找不到「${access}」`);
   const csp = (value: string): string => JSON.stringify(value);
-  config = config.replace(
+  const edited = config.replace(
     access,
     [
       `log_format fundwatch_bench ${LOG_FORMAT};`,
@@ -154,65 +151,44 @@ export async function benchNginxConfig(dir: string, port: number, site: string):
     location,
     text.replaceAll(header, "add_header Content-Security-Policy $fundwatch_bench_csp always;")
   );
-  return config;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once("exit", () => resolve());
-  });
+  return edited;
 }
 
 /** Starts nginx on `dist` (a built site with its `.gz` files) and the link in front of it. */
 export async function startBenchServer(dist: string, throttle: ThrottleMethod): Promise<BenchServer> {
-  if (!existsSync(NGINX)) throw new Error(NGINX_MISSING);
   const dir = await mkdtemp(join(tmpdir(), "fundwatch-bench-nginx-"));
-  await mkdir(join(dir, "temp"), {recursive: true});
-  // As root, nginx's workers run as www-data (or nobody): the folder must be traversable.
-  await chmod(dir, 0o755);
   const site = dist.endsWith("/") ? dist : `${dist}/`;
-  const port = await freePort();
-  const configFile = join(dir, "nginx.conf");
-  await writeFile(configFile, await benchNginxConfig(dir, port, site));
-  const errorLog = join(dir, "error.log");
-  const nginx = spawn(NGINX, ["-p", `${dir}/`, "-c", configFile, "-e", errorLog, "-g", "daemon off;"], {
-    stdio: ["ignore", "ignore", "pipe"]
+  // startNginx makes the folder traversable (as root, nginx's workers run as www-data or nobody) and
+  // stops nginx when this process ends, even on an error. It asks for the site, not `/`: that would be
+  // a 404 and an error in the log that errors() reports.
+  const nginx = await startNginx(dir, [{prefix: BENCH_PREFIX, site}], {
+    edit: benchNginxConfig,
+    probe: BENCH_PREFIX
+  }).catch(async (error: unknown) => {
+    await rm(dir, {recursive: true, force: true});
+    throw error;
   });
-  let output = "";
-  nginx.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  // nginx must not outlive the benchmark, even when it stops on an error.
-  const kill = (): void => {
-    if (nginx.exitCode === null && nginx.signalCode === null) nginx.kill("SIGTERM");
-  };
-  process.once("exit", kill);
-  const nginxUrl = `http://127.0.0.1:${port}${BENCH_PREFIX}`;
-  const started = Date.now();
-  for (;;) {
-    if (nginx.exitCode !== null || nginx.signalCode !== null) {
-      const log = await readFile(errorLog, "utf-8").catch(() => "");
-      throw new Error(`nginx 没有启动：${output}${log}`.trim());
-    }
-    const status = await fetch(nginxUrl).then(
-      (r) => r.arrayBuffer().then(() => r.status),
-      () => null
+  const errorLog = join(dir, "error.log");
+  const nginxUrl = `${nginx.origin}${BENCH_PREFIX}`;
+  // nginx answers; the site must too (as root, its workers read it as www-data).
+  const status = await fetch(nginxUrl).then(
+    (r) => r.arrayBuffer().then(() => r.status),
+    () => null
+  );
+  if (status !== 200) {
+    const log = await readFile(errorLog, "utf-8").catch(() => "");
+    await nginx.stop();
+    await rm(dir, {recursive: true, force: true});
+    throw new Error(
+      status === null
+        ? `nginx 没有应答 ${nginxUrl}：${log}`.trim()
+        : `nginx 对 ${nginxUrl} 答 ${status}（以 root 运行时 nginx 的工作进程是 www-data：${site} 及其上级目录要允许其他用户读取和进入）：${log.trim().split("\n").slice(-3).join(" | ")}`
     );
-    if (status === 200) break;
-    if (status !== null || Date.now() - started > 15_000) {
-      kill();
-      const log = await readFile(errorLog, "utf-8").catch(() => "");
-      throw new Error(
-        status === null
-          ? `nginx 15 秒内没有开始监听：${output}`
-          : `nginx 对 ${nginxUrl} 答 ${status}（以 root 运行时 nginx 的工作进程是 www-data：${site} 及其上级目录要允许其他用户读取和进入）：${log.trim().split("\n").slice(-3).join(" | ")}`
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
   }
   const link =
     throttle === "link"
       ? await startLink(
-          {host: "127.0.0.1", port},
+          {host: "127.0.0.1", port: nginx.port},
           {bytesPerSecond: THROTTLE.downloadThroughput, rttMs: THROTTLE.latency}
         )
       : null;
@@ -271,13 +247,7 @@ export async function startBenchServer(dist: string, throttle: ThrottleMethod): 
         .filter((l) => /\[(error|crit|alert|emerg)\]/.test(l)),
     close: async () => {
       link?.server.close();
-      process.removeListener("exit", kill);
-      if (nginx.exitCode === null && nginx.signalCode === null) {
-        nginx.kill("SIGQUIT");
-        const timer = setTimeout(() => nginx.kill("SIGKILL"), 10_000);
-        await exited(nginx);
-        clearTimeout(timer);
-      }
+      await nginx.stop();
       await rm(dir, {recursive: true, force: true});
     }
   };

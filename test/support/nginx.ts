@@ -32,10 +32,24 @@ export interface Mount {
   site: string;
 }
 
+export interface NginxOptions {
+  /**
+   * Changes the assembled nginx.conf before nginx reads it: called with it and `dir`, where the mounts'
+   * fundwatch-location-<i>.conf are already written (it may change those too); answers the nginx.conf to
+   * use. Called again for each port tried.
+   */
+  edit?: (config: string, dir: string) => Promise<string>;
+  /**
+   * The path asked (HEAD) until nginx answers, `/` by default. Outside every mount nginx answers 404 and
+   * logs an error, so a caller that reads the error log asks for a mount's.
+   */
+  probe?: string;
+}
+
 export interface RunningNginx {
   port: number;
   origin: string;
-  /** The assembled nginx.conf. */
+  /** The assembled nginx.conf (as {@link NginxOptions.edit} changed it). */
   config: string;
   /** What nginx wrote to stderr, and its error log. */
   logs(): Promise<string>;
@@ -137,10 +151,10 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function answers(port: number): Promise<boolean> {
+function answers(port: number, path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
-      {host: "127.0.0.1", port, path: "/", method: "HEAD", agent: false, timeout: 1000},
+      {host: "127.0.0.1", port, path, method: "HEAD", agent: false, timeout: 1000},
       (res) => {
         res.resume();
         resolve(true);
@@ -164,17 +178,22 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Starts nginx with the deploy configuration in `dir` (created if needed; made traversable, because
- * as root the workers run as another user). Rejects, with nginx's own words, if it does not answer
- * within 15 s.
+ * as root the workers run as another user), changed by `options.edit` if given. Rejects, with nginx's
+ * own words, if it does not answer within 15 s.
  */
-export async function startNginx(dir: string, mounts: readonly Mount[]): Promise<RunningNginx> {
+export async function startNginx(
+  dir: string,
+  mounts: readonly Mount[],
+  options: NginxOptions = {}
+): Promise<RunningNginx> {
   if (!existsSync(NGINX)) throw new Error(NGINX_MISSING);
   await mkdir(join(dir, "temp"), {recursive: true});
   await chmod(dir, 0o755);
   let lastError = "";
   for (let attempt = 0; attempt < 3; ++attempt) {
     const port = await freePort();
-    const config = await nginxConfig(dir, port, mounts);
+    const assembled = await nginxConfig(dir, port, mounts);
+    const config = options.edit ? await options.edit(assembled, dir) : assembled;
     const configFile = join(dir, "nginx.conf");
     await writeFile(configFile, config);
     const args = ["-p", `${dir}/`, "-c", configFile, "-e", join(dir, "error.log"), "-g", "daemon off;"];
@@ -204,7 +223,8 @@ export async function startNginx(dir: string, mounts: readonly Mount[]): Promise
     const started = Date.now();
     while (Date.now() - started < 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) break;
-      if (await answers(port)) return {port, origin: `http://127.0.0.1:${port}`, config, logs, stop};
+      if (await answers(port, options.probe ?? "/"))
+        return {port, origin: `http://127.0.0.1:${port}`, config, logs, stop};
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await stop();
