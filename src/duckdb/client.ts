@@ -615,7 +615,7 @@ async function attach(
   conn: duckdb.AsyncDuckDBConnection,
   name: string,
   url: string,
-  bytes: Uint8Array
+  bytes: () => Promise<Uint8Array>
 ): Promise<void> {
   const previous = attached.get(name);
   const next = (async () => {
@@ -624,9 +624,9 @@ async function attach(
     const schema = ident(name).quoted;
     const fileName = `${name}-${attached.size}-${Date.now()}.duckdb`;
     if (before !== undefined) await conn.query(`DETACH ${schema}`);
-    // A copy: the worker takes the buffer it is given (it is transferred, and detached here), and a
-    // restarted instance (mvp bundle) attaches the same bytes again.
-    await db.registerFileBuffer(fileName, bytes.slice());
+    // The worker takes the buffer it is given (it is transferred, and detached here): the page keeps
+    // no copy of the file. A restarted instance (mvp bundle) fetches it again, from the browser's cache.
+    await db.registerFileBuffer(fileName, await bytes());
     await conn.query(`ATTACH '${fileName.replaceAll("'", "''")}' AS ${schema} (READ_ONLY)`);
     return url;
   })();
@@ -772,7 +772,9 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
   const stats = firstViewStats();
   const selected = await selectedBundle();
   let latest: Instance | undefined;
-  type Files = {name: string; url: string; bytes: Uint8Array}[];
+  // Each file's bytes, fetched once and handed to the first instance that attaches it; fetched again
+  // (from the browser's cache: the files are content-hashed) only for an instance started after a failure.
+  type Files = {name: string; url: string; bytes: () => Promise<Uint8Array>; release: () => void}[];
   // This database's connection in each instance, with its files attached and the first one in use.
   const connections = new WeakMap<Instance, Promise<duckdb.AsyncDuckDBConnection>>();
   const connection = (instance: Instance, files: Files): Promise<duckdb.AsyncDuckDBConnection> => {
@@ -795,17 +797,28 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
       engine.current(),
       Promise.all(
         urls.map(async ([name, url]) => {
-          const response = await fetch(url);
-          if (!response.ok) throw new Error(`数据文件 ${name} 读取失败：HTTP ${response.status}（${url}）`);
-          return {name, url, bytes: new Uint8Array(await response.arrayBuffer())};
+          const read = async (): Promise<Uint8Array> => {
+            const response = await fetch(url);
+            if (!response.ok) throw new Error(`数据文件 ${name} 读取失败：HTTP ${response.status}（${url}）`);
+            return new Uint8Array(await response.arrayBuffer());
+          };
+          let first: Uint8Array | undefined = await read();
+          const bytes = async (): Promise<Uint8Array> => {
+            const held = first;
+            first = undefined;
+            return held ?? read();
+          };
+          return {name, url, bytes, release: () => (first = undefined)};
         })
       )
     ]);
-    // Attach now, so that a missing or broken file fails here.
+    // Attach now, so that a missing or broken file fails here. Then the page lets go of the bytes (a
+    // file this instance had attached already, for another openDatabase of the page, was not taken).
     await engine.run(async (instance) => {
       latest = instance;
       await connection(instance, files);
     });
+    for (const file of files) file.release();
     try {
       performance.mark(DUCKDB_READY_MARK);
     } catch {
