@@ -33,7 +33,6 @@ import {recoverySharesSql} from "./recovery.js";
 import {cellWhereSql, checkFilter, groupsSql, scopeSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
 
-
 export {CUBE_VERSION, cubeOf, type CubeInfo} from "./cube-info.js";
 
 /** The tables {@link buildCube} writes. */

@@ -333,7 +333,8 @@ export function scopeSql(filter: MetricFilter = {}, {firstInspections = false} =
     throw new RangeError("首次检查表不能按起始日期或检查方式筛选：请用明细表");
   const institutionWhere = [sqlQuery`TRUE`];
   if (filter.institutionKinds) institutionWhere.push(sqlQuery`kind IN ${[...filter.institutionKinds]}`);
-  if (filter.within !== undefined) institutionWhere.push(sqlQuery`division_code IN (${subtreeSql(filter.within)})`);
+  if (filter.within !== undefined)
+    institutionWhere.push(sqlQuery`division_code IN (${subtreeSql(filter.within)})`);
   const inspectionWhere = [sqlQuery`TRUE`];
   if (filter.from !== undefined) inspectionWhere.push(sqlQuery`s.date >= CAST(${filter.from} AS DATE)`);
   if (filter.to !== undefined) inspectionWhere.push(sqlQuery`s.date <= CAST(${filter.to} AS DATE)`);

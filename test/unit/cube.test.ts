@@ -267,7 +267,9 @@ describe("cube: recovery breakdowns", () => {
           );
           // Exactly the same rows, types included (BIGINT amounts and counts, VARCHAR keys).
           expect(await set.native.query(cube), `${set.name} ${by} cube = detail`).toEqual(detail);
-          expect(shares(await set.wasm.query(cube)), `${set.name} ${by} cube in WASM`).toEqual(shares(detail));
+          expect(shares(await set.wasm.query(cube)), `${set.name} ${by} cube in WASM`).toEqual(
+            shares(detail)
+          );
           if (detail.length > 0) nonEmpty += 1;
         }
       }),
@@ -283,7 +285,10 @@ describe("cube: recovery breakdowns", () => {
       const spy: QueryDb = {query: (q) => (seen.push(q.text), db.query(q))};
       const filter = {within: "640100", to: "2024-08-31"};
       const rows = await recoveryBreakdown(spy, by, filter);
-      expect(seen.some((t) => t.includes("cube_recovery_shares")), by).toBe(true);
+      expect(
+        seen.some((t) => t.includes("cube_recovery_shares")),
+        by
+      ).toBe(true);
       expect(rows, by).toEqual(recoveryBreakdownReference(sets[0]!.data as RecoveryData, by, filter));
       expect(rows.length, by).toBeGreaterThan(0);
     }
@@ -296,14 +301,16 @@ describe("cube: the filter bar's choices", () => {
       const seen: string[] = [];
       const spy: QueryDb = {query: (q) => (seen.push(q.text), set.native.query(q))};
       const fromCube = await loadFilterChoices(spy);
-      expect(seen.some((t) => /\binspections\b/.test(t)), set.name).toBe(false);
+      expect(
+        seen.some((t) => /\binspections\b/.test(t)),
+        set.name
+      ).toBe(false);
       const detail: QueryDb = {
         query: (q) => (/cube_meta/.test(q.text) ? Promise.resolve([]) : set.native.query(q))
       };
       // A database whose cube probe finds nothing is read from the detail rows.
       const probe: QueryDb = {
-        query: (q) =>
-          /information_schema/.test(q.text) ? Promise.resolve([{n: 0}]) : detail.query(q)
+        query: (q) => (/information_schema/.test(q.text) ? Promise.resolve([{n: 0}]) : detail.query(q))
       };
       const fromDetail = await loadFilterChoices(probe);
       expect(fromCube, set.name).toEqual(fromDetail);
