@@ -5,15 +5,16 @@
  * fails (loaders/gates.ts, compared with the published dist/build.json) without the administrator's
  * `FUNDWATCH_ACCEPT` reason, fails the loader (and the build).
  */
-import {createReadStream} from "node:fs";
-import {mkdtemp, rm} from "node:fs/promises";
+import {createReadStream, createWriteStream} from "node:fs";
+import {mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join, resolve} from "node:path";
 import {pipeline} from "node:stream/promises";
 import type {Writable} from "node:stream";
 import {calendarPath} from "./calendar.js";
 import {ingestOptions, loadChecks} from "./checks-config.js";
-import {writeDuckDBFile} from "./duckdb-file.js";
+import {writeCoreFile} from "./core-file.js";
+import {isAlive, writeDuckDBFile} from "./duckdb-file.js";
 import {buildCube, METRICS} from "../src/metrics/index.js";
 import {
   checkGates,
@@ -25,6 +26,7 @@ import {
 } from "./gates.js";
 import {datasetFromFileName, ingest, listInputFiles, skippedFileLines, type IngestResult} from "./ingest.js";
 import {generationTime, toTables} from "./outputs.js";
+import {loaderFingerprint} from "../scripts/loader-cache.js";
 
 /** The default input folder, or the one `FUNDWATCH_DATA_DIR` names. */
 export function inputDirectory(projectRoot: string): string {
@@ -84,13 +86,101 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
 /** How a failed loader starts its message on stderr; scripts/build.ts quotes that block in its error. */
 export const LOADER_FAILURE = "[fundwatch] 数据加载失败：";
 
+/** The site's two database files: the full one and the small one pages fetch first (loaders/core-file.ts). */
+export interface DatabasePair {
+  full: string;
+  core: string;
+}
+
+/** Where {@link databasePair} keeps the pair: in Framework's cache, which the build clears with every loader output. */
+export function pairCacheDir(projectRoot: string): string {
+  return join(projectRoot, "reports", ".observablehq", "cache", "fundwatch-db");
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Takes the lock directory `lock` (waiting while a live process holds it); returns its release. */
+async function takeLock(lock: string): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, "pid"), String(process.pid));
+      return () => rm(lock, {recursive: true, force: true});
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(await readFile(join(lock, "pid"), "utf-8").catch(() => ""));
+      // A holder that died (or had not yet written its pid a while ago) leaves the lock to be taken.
+      const age = Date.now() - ((await stat(lock).catch(() => null))?.mtimeMs ?? Date.now());
+      if ((pid > 0 && !isAlive(pid)) || (!pid && age > 30_000))
+        await rm(lock, {recursive: true, force: true});
+      else await sleep(200);
+    }
+  }
+}
+
 /**
- * The site loader's entry point: the database file to `out`, or, when the inputs cannot be loaded, the
- * reason on stderr after {@link LOADER_FAILURE} and exit code 1 (so the build fails, saying why).
+ * The site's database files for the inputs as they are now, made once for both data loaders
+ * (`data/fundwatch.duckdb` and `data/fundwatch-core.duckdb`): the first loader to run ingests and
+ * writes both, under a lock; the other finds them. They are kept under the loaders' fingerprint
+ * (scripts/loader-cache.ts: inputs, code, environment), so a change to any of those makes a new pair.
+ *
+ * @param projectRoot - the project's root
+ * @returns the paths of the full file and the small file
  */
-export async function runDatabaseLoader(out: Writable, projectRoot: string): Promise<void> {
+export async function databasePair(projectRoot: string): Promise<DatabasePair> {
+  const {hash} = await loaderFingerprint(projectRoot, process.env);
+  const root = pairCacheDir(projectRoot);
+  const dir = join(root, hash.slice(0, 16));
+  const pair = {full: join(dir, "fundwatch.duckdb"), core: join(dir, "fundwatch-core.duckdb")};
+  const exists = async () =>
+    (await stat(pair.full).catch(() => null)) && (await stat(pair.core).catch(() => null));
+  if (await exists()) return pair;
+  await mkdir(root, {recursive: true});
+  const release = await takeLock(`${dir}.lock`);
   try {
-    await buildDatabaseTo(out, projectRoot);
+    if (await exists()) return pair;
+    const work = `${dir}.${process.pid}.tmp`;
+    await rm(work, {recursive: true, force: true});
+    await mkdir(work, {recursive: true});
+    try {
+      const out = createWriteStream(join(work, "fundwatch.duckdb"));
+      await buildDatabaseTo(out, projectRoot);
+      await new Promise<void>((resolve, reject) =>
+        out.end((error?: Error | null) => (error ? reject(error) : resolve()))
+      );
+      const {viewed} = await writeCoreFile(
+        join(work, "fundwatch.duckdb"),
+        join(work, "fundwatch-core.duckdb")
+      );
+      console.error(`[fundwatch] 首屏小文件：${viewed.join("、")} 留在完整数据文件中`);
+      await rm(dir, {recursive: true, force: true});
+      await rename(work, dir);
+    } finally {
+      await rm(work, {recursive: true, force: true});
+    }
+    // Only the pair of the inputs as they are now is kept.
+    for (const entry of await readdir(root))
+      if (entry !== hash.slice(0, 16) && !entry.endsWith(".lock") && !entry.endsWith(".tmp"))
+        await rm(join(root, entry), {recursive: true, force: true});
+    return pair;
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * A site loader's entry point: the database file (`which`: the full one, or the small one pages fetch
+ * first) to `out`, or, when the inputs cannot be loaded, the reason on stderr after
+ * {@link LOADER_FAILURE} and exit code 1 (so the build fails, saying why).
+ */
+export async function runDatabaseLoader(
+  out: Writable,
+  projectRoot: string,
+  which: keyof DatabasePair = "full"
+): Promise<void> {
+  try {
+    const pair = await databasePair(projectRoot);
+    await pipeline(createReadStream(pair[which]), out, {end: false});
   } catch (error) {
     console.error(`${LOADER_FAILURE}${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;

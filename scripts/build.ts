@@ -21,6 +21,7 @@ import {fileURLToPath} from "node:url";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {LOADER_FAILURE} from "../loaders/fundwatch-db.js";
 import type {BuildInfo} from "./build-info.js";
+import {checkCorePair} from "../loaders/core-file.js";
 import {isAlive} from "../loaders/duckdb-file.js";
 import {writeAtomic} from "../loaders/outputs.js";
 import {launchChromium} from "./browser.js";
@@ -186,6 +187,22 @@ export interface BriefingStepOptions {
  * FUNDWATCH_BRIEFING=0, or when there is no Chromium (the site itself is built all the same; the
  * message says how to install it). A broken page is an error: the promise rejects, naming it.
  */
+/**
+ * Checks that the site's small data file (`fundwatch-core.*.duckdb`, when a page uses it) was made
+ * from the site's full data file (loaders/core-file.ts): otherwise a page's default view and its
+ * records would come from different loads.
+ */
+export async function checkSiteCoreFile(dist: string): Promise<void> {
+  const dir = join(dist, "_file", "data");
+  const cores = (await readdir(dir).catch(() => [] as string[])).filter((f) =>
+    /^fundwatch-core\.[0-9a-f]+\.duckdb$/.test(f)
+  );
+  const [core] = cores;
+  if (core === undefined) return;
+  if (cores.length > 1) throw new Error(`${dir} 中应有一个首屏小文件，实有 ${cores.length} 个`);
+  await checkCorePair(join(dir, core), await databaseFile(dist));
+}
+
 export async function briefingStep({
   root,
   dist = join(root, "dist"),
@@ -468,6 +485,7 @@ export async function build({
       await externalizeInlineScripts(staging);
       const data = await readDataInfo(staging);
       checkDataInfo(data);
+      await checkSiteCoreFile(staging);
       await stampAsOf(staging, data.as_of);
       await briefingStep({root, dist: staging, env, findChromium, log});
       let reports: PageReport[] | null = null;

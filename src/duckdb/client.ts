@@ -18,6 +18,7 @@ import {
 } from "./first-view.js";
 import {ident, sqlQuery, type SqlQuery, type SqlValue} from "../sql/template.js";
 import {closestName, editDistance} from "../metrics/scope.js";
+import {FULL_CATALOG, needsFullFile} from "./split.js";
 
 // Framework copies these files into the site (dist/_node/...) because of import.meta.resolve.
 const BUNDLES: duckdb.DuckDBBundles = {
@@ -205,6 +206,9 @@ function explain(text: string, {sql, tables}: ErrorContext): string | null {
   const at = locate(text, sql);
   let m: RegExpExecArray | null;
 
+  if (needsFullFile(new Error(text)))
+    return `这个查询要读检查、问题或处理记录，它们在完整数据文件中，而本数据库只打开了首屏小文件：请写 openDatabase({fundwatch: [FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]})，或只用完整文件。`;
+
   if ((m = UNKNOWN_TABLE.exec(text))) {
     const name = m[1] ?? "";
     const schema = m[2];
@@ -363,6 +367,13 @@ export function describeDuckDBError(error: unknown, context: ErrorContext = {}):
 
 /** Where the browser gets the bytes of a database file: a Framework FileAttachment or a URL. */
 export type DatabaseSource = {url(): string | Promise<string>} | string;
+
+/**
+ * A database as {@link openDatabase} takes it: one file, or the small file first and the full file
+ * after it (`[small, full]`, see src/duckdb/split.ts): the full file is fetched only when a query
+ * reads a record table.
+ */
+export type DatabaseSources = DatabaseSource | readonly [DatabaseSource, DatabaseSource];
 
 /** The tagged template pages use: ```sql cells compile to calls of it. */
 export type SqlTag = (strings: readonly string[], ...values: readonly unknown[]) => Promise<Row[]>;
@@ -640,7 +651,7 @@ export type RunSql = (text: string, params: readonly SqlValue[]) => Promise<Row[
 /** The query functions of a {@link FundwatchDatabase}. */
 export type SqlClient = Pick<FundwatchDatabase, "sql" | "query" | "tables">;
 
-const TABLES_SQL = sqlQuery`SELECT table_name FROM information_schema.tables WHERE table_catalog <> 'system' AND table_catalog <> 'temp' ORDER BY table_name`;
+const TABLES_SQL = sqlQuery`SELECT DISTINCT table_name FROM information_schema.tables WHERE table_catalog NOT IN ('system', 'temp', ${FULL_CATALOG}) ORDER BY table_name`;
 
 /**
  * The query functions of a {@link FundwatchDatabase} over `run`, as {@link openDatabase} makes them
@@ -669,7 +680,9 @@ export function sqlClient(run: RunSql): SqlClient {
       let tables: string[] | undefined;
       if (UNKNOWN_TABLE.test(message)) {
         try {
-          tables = [...new Set((await run(TABLES_SQL.text, [])).map((row) => String(row.table_name)))];
+          tables = [
+            ...new Set((await run(TABLES_SQL.text, TABLES_SQL.params)).map((row) => String(row.table_name)))
+          ];
         } catch {
           // Listing the tables is a courtesy: the message still names the unknown table.
         }
@@ -750,7 +763,14 @@ function pageFirstView(urls: readonly (readonly [string, string])[]): Map<string
  * whose URL has a query string (another filter, `?duckdb=mvp`) never uses it. `globalThis.__fundwatchFirstView`
  * counts the queries served and computed.
  *
- * @param sources - schema name → database file: a Framework `FileAttachment` or a URL
+ * **The small file first.** A database given as `[small, full]` (the site's pages give
+ * `[FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]`) is opened on
+ * the small file: the cube and the small tables, with the record tables (inspections, findings,
+ * dispositions, rejects, warnings) as views on the full file (loaders/core-file.ts). The full file is
+ * fetched and attached beside it only when a query first reads one of them (DuckDB's binder says so,
+ * src/duckdb/split.ts), and the query runs again: the answers are those of the full file, always.
+ *
+ * @param sources - schema name → database file (a Framework `FileAttachment` or a URL), or `[small, full]`
  * @returns the page's database: `sql` (for ```sql cells), `query`, `tables()`, `bundle`, `firstView`, `ready()`, `duckdb`
  * @example
  * ```ts
@@ -763,21 +783,55 @@ function pageFirstView(urls: readonly (readonly [string, string])[]): Map<string
  * await fw.sql`SELECT * FROM instituions`; // throws QueryError: 没有名为「instituions」的表。您是不是要用「institutions」？…
  * ```
  */
-export async function openDatabase(sources: Record<string, DatabaseSource>): Promise<FundwatchDatabase> {
-  const urls = await Promise.all(
-    Object.entries(sources).map(async ([name, source]) => [name, await sourceUrl(source)] as const)
+export async function openDatabase(sources: Record<string, DatabaseSources>): Promise<FundwatchDatabase> {
+  const entries = await Promise.all(
+    Object.entries(sources).map(async ([name, source]) => {
+      const list: readonly DatabaseSource[] = Array.isArray(source) ? source : [source as DatabaseSource];
+      if (list.length < 1 || list.length > 2)
+        throw new Error(
+          `数据库 ${name} 应为一个数据文件，或 [首屏小文件, 完整文件] 两个：实为 ${list.length} 个`
+        );
+      const [first, second] = await Promise.all(list.map(sourceUrl));
+      if (first === undefined) throw new Error(`数据库 ${name} 没有数据文件`);
+      // `url` is the file attached first; `full`, for a split database, the one attached when needed.
+      return {name, url: first, full: second ?? null};
+    })
   );
+  const splits = entries.filter((e) => e.full !== null);
+  if (splits.length > 1)
+    throw new Error(`只能有一个数据库分为首屏小文件和完整文件：${splits.map((e) => e.name).join("、")}`);
+  // Each database is known by its full file: the query log, the page check and the first view name it
+  // (the small file holds the same tables, or views on the full file's).
+  const urls = entries.map(({name, url, full: last}) => [name, last ?? url] as const);
   const fileUrls = Object.fromEntries(urls);
+  const full = splits[0]?.full ?? null;
   const firstView = pageFirstView(urls);
   const stats = firstViewStats();
   const selected = await selectedBundle();
   let latest: Instance | undefined;
   // Each file's bytes, fetched once and handed to the first instance that attaches it; fetched again
   // (from the browser's cache: the files are content-hashed) only for an instance started after a failure.
-  type Files = {name: string; url: string; bytes: () => Promise<Uint8Array>; release: () => void}[];
+  type File = {name: string; url: string; bytes: () => Promise<Uint8Array>; release: () => void};
+  const fetchFile = async (name: string, url: string): Promise<File> => {
+    const read = async (): Promise<Uint8Array> => {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`数据文件 ${name} 读取失败：HTTP ${response.status}（${url}）`);
+      return new Uint8Array(await response.arrayBuffer());
+    };
+    let first: Uint8Array | undefined = await read();
+    const bytes = async (): Promise<Uint8Array> => {
+      const held = first;
+      first = undefined;
+      return held ?? read();
+    };
+    return {name, url, bytes, release: () => (first = undefined)};
+  };
+  // The files attached, in order: each database's first file (the first in use), then the full file
+  // once a query needed it. A restarted instance attaches them all again.
+  const files: File[] = [];
   // This database's connection in each instance, with its files attached and the first one in use.
   const connections = new WeakMap<Instance, Promise<duckdb.AsyncDuckDBConnection>>();
-  const connection = (instance: Instance, files: Files): Promise<duckdb.AsyncDuckDBConnection> => {
+  const connection = (instance: Instance): Promise<duckdb.AsyncDuckDBConnection> => {
     let conn = connections.get(instance);
     if (!conn) {
       conn = (async () => {
@@ -792,42 +846,47 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
     }
     return conn;
   };
-  const start = async (): Promise<Files> => {
-    const [, files] = await Promise.all([
+  const start = async (): Promise<void> => {
+    const [, fetched] = await Promise.all([
       engine.current(),
-      Promise.all(
-        urls.map(async ([name, url]) => {
-          const read = async (): Promise<Uint8Array> => {
-            const response = await fetch(url);
-            if (!response.ok) throw new Error(`数据文件 ${name} 读取失败：HTTP ${response.status}（${url}）`);
-            return new Uint8Array(await response.arrayBuffer());
-          };
-          let first: Uint8Array | undefined = await read();
-          const bytes = async (): Promise<Uint8Array> => {
-            const held = first;
-            first = undefined;
-            return held ?? read();
-          };
-          return {name, url, bytes, release: () => (first = undefined)};
-        })
-      )
+      Promise.all(entries.map(({name, url}) => fetchFile(name, url)))
     ]);
+    files.push(...fetched);
     // Attach now, so that a missing or broken file fails here. Then the page lets go of the bytes (a
     // file this instance had attached already, for another openDatabase of the page, was not taken).
     await engine.run(async (instance) => {
       latest = instance;
-      await connection(instance, files);
+      await connection(instance);
     });
-    for (const file of files) file.release();
+    for (const file of fetched) file.release();
     try {
       performance.mark(DUCKDB_READY_MARK);
     } catch {
       // Timing is a diagnostic only.
     }
-    return files;
   };
-  let starting: Promise<Files> | undefined;
-  const started = (): Promise<Files> => (starting ??= start());
+  let starting: Promise<void> | undefined;
+  const started = (): Promise<void> => (starting ??= start());
+  // The full file, attached beside the small one under FULL_CATALOG (whose views name it) when a query
+  // first reads a record table; once, unless it failed (then the next such query tries again).
+  let attachingFull: Promise<void> | undefined;
+  const attachFull = (url: string): Promise<void> =>
+    (attachingFull ??= (async () => {
+      await started();
+      const file = await fetchFile(FULL_CATALOG, url);
+      files.push(file);
+      await engine.run(async (instance) => {
+        latest = instance;
+        // A fresh instance (after a failure on the mvp bundle) attaches every file, this one too.
+        await attach(instance, await connection(instance), FULL_CATALOG, url, file.bytes);
+      });
+      file.release();
+    })().catch((error: unknown) => {
+      attachingFull = undefined;
+      const at = files.findIndex((f) => f.name === FULL_CATALOG);
+      if (at >= 0) files.splice(at, 1);
+      throw error;
+    }));
   // The first view answers the page's default view: only a page opened without a query string
   // (another filter, `?duckdb=mvp`) uses it, decided once here. Later URL changes do not matter: the
   // page's own syncUrl may write its default parameters, and an answer keyed by SQL text and
@@ -839,11 +898,11 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
     started().catch(() => undefined);
   } else await started();
 
-  const computed: RunSql = async (text, params) => {
-    const files = await started();
+  const once: RunSql = async (text, params) => {
+    await started();
     return engine.run(async (instance) => {
       latest = instance;
-      const conn = await connection(instance, files);
+      const conn = await connection(instance);
       let statement: Awaited<ReturnType<typeof conn.prepare>> | undefined;
       const begin = performance.now();
       try {
@@ -860,6 +919,22 @@ export async function openDatabase(sources: Record<string, DatabaseSource>): Pro
         measureQuery(begin, text, params);
       }
     });
+  };
+  // A query that reads a record table of the small file fails to bind until the full file is there:
+  // then it is attached and the query runs again (DuckDB's binder decides, see src/duckdb/split.ts).
+  // The mvp bundle reports no error's cause: there any failure before the full file is attached
+  // attaches it and runs the query again (a query wrong in itself fails again, saying so).
+  let fullAttached = false;
+  const computed: RunSql = async (text, params) => {
+    try {
+      return await once(text, params);
+    } catch (error) {
+      if (full === null || fullAttached) throw error;
+      if (!needsFullFile(error) && latest?.bundle !== "mvp") throw error;
+      await attachFull(full);
+      fullAttached = true;
+      return once(text, params);
+    }
   };
   const run: RunSql = async (text, params) => {
     const answer = baked?.get(firstViewKey(text, params));

@@ -351,8 +351,9 @@ f_inspections AS MATERIALIZED (
 ),
 ${
   firstInspections
-    ? sqlQuery`f_findings AS MATERIALIZED (SELECT *, CAST(NULL AS VARCHAR) AS county FROM findings WHERE FALSE),
-f_dispositions AS MATERIALIZED (SELECT *, CAST(NULL AS VARCHAR) AS county FROM dispositions WHERE FALSE)`
+    ? // Empty, and naming no record table: the small file (src/duckdb/split.ts) answers this alone.
+      sqlQuery`f_findings AS MATERIALIZED (SELECT CAST(NULL AS VARCHAR) AS county WHERE FALSE),
+f_dispositions AS MATERIALIZED (SELECT CAST(NULL AS VARCHAR) AS county WHERE FALSE)`
     : sqlQuery`f_findings AS MATERIALIZED (
   SELECT f.*, s.county FROM findings AS f JOIN f_inspections AS s ON s.id = f.inspection_id
 ),

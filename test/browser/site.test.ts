@@ -585,6 +585,9 @@ describe("the overview filtered to a city", () => {
   });
 });
 
+/** Pages whose default view the small data file answers alone, and (the last two) pages that list records. */
+const SMALL_FILE_PAGES = ["/", "/districts", "/progress", "/recovery", "/district/640100"];
+
 describe("the pre-baked first view", () => {
   type Figure = PageReport["metrics"][number];
   const figuresOf = (page: Page): Promise<Figure[]> =>
@@ -606,11 +609,19 @@ describe("the pre-baked first view", () => {
   async function open(
     path: string,
     {off = false, html, figures}: {off?: boolean; html?: (text: string) => string; figures?: number} = {}
-  ): Promise<{figures: Figure[]; stats: FirstViewStats | null; search: string}> {
+  ): Promise<{figures: Figure[]; stats: FirstViewStats | null; search: string; requested: string[]}> {
     const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
     try {
       if (off) await context.addInitScript("globalThis.__fundwatchFirstViewOff = true");
       const page = await context.newPage();
+      // The data files the page asked for (the small one, the full one), by name without their hash.
+      const requested: string[] = [];
+      page.on("request", (request) => {
+        const m = /\/_file\/data\/(fundwatch(?:-core)?)\.[0-9a-f]+\.duckdb$/.exec(
+          new URL(request.url()).pathname
+        );
+        if (m) requested.push(m[1]!);
+      });
       const problems: string[] = [];
       await watchPage(page, new URL(baseUrl).origin, problems);
       const url = new URL(path.replace(/^\//, ""), baseUrl).href;
@@ -634,7 +645,8 @@ describe("the pre-baked first view", () => {
       return {
         figures: await figuresOf(page),
         stats: await statsOf(page),
-        search: await page.evaluate("location.search")
+        search: await page.evaluate("location.search"),
+        requested
       };
     } finally {
       await context.close();
@@ -657,9 +669,11 @@ describe("the pre-baked first view", () => {
   });
 
   it("draws every page's figures before the data file arrives, the same as DuckDB-WASM computes them", async () => {
-    const data = (await readdir(join(DIST, "_file", "data"))).find((f) =>
-      /^fundwatch\.[0-9a-f]+\.duckdb$/.test(f)
-    )!;
+    // Both data files: the small one every page fetches first, and the full one.
+    const data = (await readdir(join(DIST, "_file", "data"))).filter((f) =>
+      /^fundwatch(?:-core)?\.[0-9a-f]+\.duckdb$/.test(f)
+    );
+    expect(data.length).toBe(2);
     for (const report of reports.filter((r) => (r.firstView?.queries ?? 0) > 0)) {
       const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
       try {
@@ -672,7 +686,7 @@ describe("the pre-baked first view", () => {
         await watchPage(page, new URL(baseUrl).origin, problems);
         // A page route, after watchPage's context route: it takes precedence.
         await page.route(
-          (url) => url.pathname.endsWith(`/_file/data/${data}`),
+          (url) => data.some((f) => url.pathname.endsWith(`/_file/data/${f}`)),
           async (route) => {
             asked = true;
             await released;
@@ -749,6 +763,44 @@ describe("the pre-baked first view", () => {
     const off = await open("/?city=640300", {off: true});
     expect(off.stats).toMatchObject({state: "off", served: 0});
     expect(on.figures).toEqual(off.figures);
+  });
+
+  it("(the small file first) is all a page's default view and filters fetch, unless a query reads the records: then the full file, with the same figures", async () => {
+    const files = (await readdir(join(DIST, "_file", "data"))).filter((f) =>
+      /^fundwatch(?:-core)?\.[0-9a-f]+\.duckdb$/.test(f)
+    );
+    const size = async (prefix: string) =>
+      (
+        await stat(
+          join(
+            DIST,
+            "_file",
+            "data",
+            files.find((f) => f.startsWith(prefix))!
+          )
+        )
+      ).size;
+    expect(await size("fundwatch-core.")).toBeLessThan(await size("fundwatch."));
+    // DuckDB-WASM computes every figure (first view off), from the small file alone where it can.
+    const fetched: Record<string, string[]> = {};
+    for (const path of SMALL_FILE_PAGES) {
+      const report = reports.find((r) => r.path === path)!;
+      const opened = await open(path, {off: true, figures: report.metrics.length});
+      expect(opened.figures, path).toEqual(report.metrics);
+      fetched[path] = opened.requested;
+    }
+    // A filter too: the city's figures come from the small file.
+    const city = await open("/?city=640300", {off: true});
+    expect(city.figures.length).toBeGreaterThan(0);
+    fetched["/?city=640300"] = city.requested;
+    expect(fetched).toEqual({
+      ...Object.fromEntries(SMALL_FILE_PAGES.map((p) => [p, ["fundwatch-core"]])),
+      "/?city=640300": ["fundwatch-core"],
+      // The largest cases, and a district's institutions with their findings, list records: the full
+      // file is fetched after the small one.
+      "/recovery": ["fundwatch-core", "fundwatch"],
+      "/district/640100": ["fundwatch-core", "fundwatch"]
+    });
   });
 
   it("is not used by a page beside another data file than it was made for", async () => {

@@ -1,0 +1,138 @@
+/**
+ * The small file a page fetches first (issue 20, "a small file first"): every table of the site's
+ * database file copied, but the record tables ({@link DETAIL_TABLES}), which are views on the full
+ * file attached beside it as {@link FULL_CATALOG}. A page's default view (the cube, divisions,
+ * institutions, campaigns, meta) is answered from it alone; a query that reads a record table fails
+ * to bind until the full file is attached, and then reads it from there (src/duckdb/split.ts). Not
+ * yet used by the pages: the client's attaching of the full file on that error is the next step (see
+ * the issue's notes).
+ *
+ * Written beside its destination under a temporary name and renamed into place, as the full file is.
+ */
+import {createHash} from "node:crypto";
+import {createReadStream} from "node:fs";
+import {rename, rm} from "node:fs/promises";
+import {DuckDBInstance} from "@duckdb/node-api";
+import {DETAIL_TABLES, FULL_CATALOG} from "../src/duckdb/split.js";
+import {STORAGE_VERSION, removeStaleTemps, tempPathFor} from "./duckdb-file.js";
+
+/** How each view of the small file names the full file it reads (its comment, `COMMENT ON VIEW`). */
+const SOURCE_COMMENT = "fundwatch_full sha256:";
+
+/** The SHA-256 of a file, hex. */
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * Writes the small file of the database file `full` to `core`: each of its tables copied in the same
+ * row order, and for each table of `detail` (default {@link DETAIL_TABLES}) a view of the same name
+ * on `fundwatch_full.main.<table>` whose comment names `full` by its SHA-256 (the build checks that
+ * the site's two files belong together, {@link checkCorePair}; a comment, not a table, so the small
+ * file lists exactly the full file's tables and columns). Throws (leaving no file) when `full` holds a
+ * view or a schema other than main.
+ *
+ * @param full - the site's database file
+ * @param core - where to write the small file
+ * @param detail - the tables left in the full file
+ * @returns the tables copied and the tables made views
+ */
+export async function writeCoreFile(
+  full: string,
+  core: string,
+  detail: readonly string[] = DETAIL_TABLES
+): Promise<{copied: string[]; viewed: string[]}> {
+  await removeStaleTemps(core);
+  const temp = tempPathFor(core);
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  const copied: string[] = [];
+  const viewed: string[] = [];
+  try {
+    // Insertion order is kept (DuckDB's default), so a query without ORDER BY answers alike on both.
+    await conn.run("SET preserve_insertion_order = true");
+    // Attached under the name the views will name: DuckDB binds them when they are created.
+    await conn.run(`ATTACH ${literal(full)} AS ${FULL_CATALOG} (READ_ONLY)`);
+    await conn.run(`ATTACH ${literal(temp)} AS core_db (STORAGE_VERSION '${STORAGE_VERSION}')`);
+    const views = (
+      await conn.runAndReadAll(
+        `SELECT view_name FROM duckdb_views() WHERE database_name = '${FULL_CATALOG}' AND NOT internal`
+      )
+    ).getRowObjectsJS();
+    if (views.length > 0)
+      throw new Error(
+        `数据文件中有视图（${views.map((v) => String(v.view_name)).join("、")}），首屏小文件不能照抄`
+      );
+    const tables = (
+      await conn.runAndReadAll(
+        `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '${FULL_CATALOG}' ORDER BY schema_name, table_name`
+      )
+    ).getRowObjectsJS() as {schema_name: string; table_name: string}[];
+    const wanted = new Set(detail);
+    for (const {schema_name: schema, table_name: table} of tables) {
+      if (schema !== "main") throw new Error(`数据文件中有 main 以外的模式（${schema}），首屏小文件不能照抄`);
+      const source = `${FULL_CATALOG}.main.${quote(table)}`;
+      if (wanted.has(table)) {
+        await conn.run(`CREATE VIEW core_db.main.${quote(table)} AS SELECT * FROM ${source}`);
+        viewed.push(table);
+      } else {
+        await conn.run(`CREATE TABLE core_db.main.${quote(table)} AS SELECT * FROM ${source}`);
+        copied.push(table);
+      }
+    }
+    const comment = literal(`${SOURCE_COMMENT}${await sha256Of(full)}`);
+    for (const table of viewed) await conn.run(`COMMENT ON VIEW core_db.main.${quote(table)} IS ${comment}`);
+    await conn.run("CHECKPOINT core_db");
+    await conn.run("DETACH core_db");
+  } catch (error) {
+    await rm(temp, {force: true});
+    await rm(`${temp}.wal`, {force: true});
+    throw error;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  await rename(temp, core);
+  return {copied, viewed};
+}
+
+/**
+ * Checks that the small file `core` was made from the full file `full` (its views' comments name
+ * `full`'s SHA-256): a site whose two files came from different loads would answer a page's
+ * default view from other data than its records. Throws in Chinese when they do not belong together.
+ *
+ * @param core - the small file
+ * @param full - the full file
+ */
+export async function checkCorePair(core: string, full: string): Promise<void> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  let comments: string[];
+  try {
+    await conn.run(`ATTACH ${literal(core)} AS core_db (READ_ONLY)`);
+    comments = (
+      await conn.runAndReadAll(
+        "SELECT comment FROM duckdb_views() WHERE database_name = 'core_db' AND NOT internal"
+      )
+    )
+      .getRowObjectsJS()
+      .map((r) => String(r.comment ?? ""));
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  const sources = [...new Set(comments)];
+  const recorded = sources[0]?.startsWith(SOURCE_COMMENT) ? sources[0].slice(SOURCE_COMMENT.length) : "";
+  if (sources.length !== 1 || !recorded)
+    throw new Error(`首屏小文件 ${core} 不是由 writeCoreFile 写出的：它的视图没有注明完整数据文件`);
+  const actual = await sha256Of(full);
+  if (recorded !== actual)
+    throw new Error(
+      `首屏小文件与完整数据文件不是同一次载入的结果（小文件记录 ${recorded.slice(0, 12)}…，完整文件为 ${actual.slice(0, 12)}…）：请删除 reports/.observablehq/cache 后重新构建`
+    );
+}
