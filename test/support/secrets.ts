@@ -42,9 +42,20 @@ async function scanDuckDB(file: string, secrets: readonly string[]): Promise<Fin
   try {
     const columns = (
       await connection.runAndReadAll(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+        // Tables only: a view holds no rows (the small data file's views read a file not attached
+        // here); its definition is scanned below.
+        `SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns AS c
+         JOIN information_schema.tables AS t USING (table_catalog, table_schema, table_name)
+         WHERE c.data_type = 'VARCHAR' AND t.table_type = 'BASE TABLE'`
       )
     ).getRows();
+    const views = (
+      await connection.runAndReadAll("SELECT view_name, sql, comment FROM duckdb_views() WHERE NOT internal")
+    ).getRows();
+    for (const [view, sql, comment] of views)
+      for (const secret of secrets)
+        if (`${String(sql)}\n${String(comment ?? "")}`.includes(secret))
+          found.push({file, secret, how: `duckdb view ${String(view)}`});
     for (const [schema, table, column] of columns) {
       const name = (s: unknown): string => `"${String(s).replaceAll('"', '""')}"`;
       for (const secret of secrets) {
