@@ -3,31 +3,18 @@
  * database file copied, but the record tables ({@link DETAIL_TABLES}), which are views on the full
  * file attached beside it as {@link FULL_CATALOG}. A page's default view (the cube, divisions,
  * institutions, campaigns, meta) is answered from it alone; a query that reads a record table fails
- * to bind until the full file is attached, and then reads it from there (src/duckdb/split.ts). Not
- * yet used by the pages: the client's attaching of the full file on that error is the next step (see
- * the issue's notes).
+ * to bind until the client has attached the full file, and then reads it from there
+ * (src/duckdb/split.ts, src/duckdb/client.ts).
  *
  * Written beside its destination under a temporary name and renamed into place, as the full file is.
  */
-import {createHash} from "node:crypto";
-import {createReadStream} from "node:fs";
-import {rename, rm} from "node:fs/promises";
 import {DuckDBInstance} from "@duckdb/node-api";
 import {DETAIL_TABLES, FULL_CATALOG} from "../src/duckdb/split.js";
-import {STORAGE_VERSION, removeStaleTemps, tempPathFor} from "./duckdb-file.js";
+import {literal, quote, writeNewDuckDBFile} from "./duckdb-file.js";
+import {sha256File} from "./outputs.js";
 
 /** How each view of the small file names the full file it reads (its comment, `COMMENT ON VIEW`). */
 const SOURCE_COMMENT = "fundwatch_full sha256:";
-
-/** The SHA-256 of a file, hex. */
-export async function sha256Of(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 /**
  * Writes the small file of the database file `full` to `core`: each of its tables copied in the same
@@ -47,18 +34,13 @@ export async function writeCoreFile(
   core: string,
   detail: readonly string[] = DETAIL_TABLES
 ): Promise<{copied: string[]; viewed: string[]}> {
-  await removeStaleTemps(core);
-  const temp = tempPathFor(core);
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
   const copied: string[] = [];
   const viewed: string[] = [];
-  try {
+  await writeNewDuckDBFile(core, "core_db", async (conn) => {
     // Insertion order is kept (DuckDB's default), so a query without ORDER BY answers alike on both.
     await conn.run("SET preserve_insertion_order = true");
     // Attached under the name the views will name: DuckDB binds them when they are created.
     await conn.run(`ATTACH ${literal(full)} AS ${FULL_CATALOG} (READ_ONLY)`);
-    await conn.run(`ATTACH ${literal(temp)} AS core_db (STORAGE_VERSION '${STORAGE_VERSION}')`);
     const views = (
       await conn.runAndReadAll(
         `SELECT view_name FROM duckdb_views() WHERE database_name = '${FULL_CATALOG}' AND NOT internal`
@@ -85,19 +67,9 @@ export async function writeCoreFile(
         copied.push(table);
       }
     }
-    const comment = literal(`${SOURCE_COMMENT}${await sha256Of(full)}`);
+    const comment = literal(`${SOURCE_COMMENT}${await sha256File(full)}`);
     for (const table of viewed) await conn.run(`COMMENT ON VIEW core_db.main.${quote(table)} IS ${comment}`);
-    await conn.run("CHECKPOINT core_db");
-    await conn.run("DETACH core_db");
-  } catch (error) {
-    await rm(temp, {force: true});
-    await rm(`${temp}.wal`, {force: true});
-    throw error;
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-  await rename(temp, core);
+  });
   return {copied, viewed};
 }
 
@@ -130,7 +102,7 @@ export async function checkCorePair(core: string, full: string): Promise<void> {
   const recorded = sources[0]?.startsWith(SOURCE_COMMENT) ? sources[0].slice(SOURCE_COMMENT.length) : "";
   if (sources.length !== 1 || !recorded)
     throw new Error(`首屏小文件 ${core} 不是由 writeCoreFile 写出的：它的视图没有注明完整数据文件`);
-  const actual = await sha256Of(full);
+  const actual = await sha256File(full);
   if (recorded !== actual)
     throw new Error(
       `首屏小文件与完整数据文件不是同一次载入的结果（小文件记录 ${recorded.slice(0, 12)}…，完整文件为 ${actual.slice(0, 12)}…）：请删除 reports/.observablehq/cache 后重新构建`

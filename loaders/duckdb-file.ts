@@ -27,8 +27,14 @@ function isoToDate(iso: string): ReturnType<typeof dateValue> {
   return dateValue({year: Number(match[1]), month: Number(match[2]), day: Number(match[3])});
 }
 
-function quote(name: string): string {
+/** A quoted SQL identifier. */
+export function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A quoted SQL string literal (for file paths in ATTACH, which takes no parameter). */
+export function literal(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** The temporary name a writer in this process uses for `path`: `<path>.<pid>.tmp`. */
@@ -97,10 +103,20 @@ export interface WriteOptions {
   after?: (db: QueryDb) => Promise<TableSpec[]>;
 }
 
-export async function writeDuckDBFile(
+/**
+ * Writes a new database file at `path` atomically: `work` fills it, attached as `alias` (in the storage
+ * version DuckDB-WASM reads) on a connection of its own; then it is checkpointed and renamed into
+ * place. An error in `work` leaves no file (and the old one, if any, as it was); a killed writer's
+ * leftovers beside `path` are removed first.
+ *
+ * @param path - the file to write
+ * @param alias - the name the new file is attached under while `work` runs
+ * @param work - fills the file
+ */
+export async function writeNewDuckDBFile(
   path: string,
-  tables: TableSpec[],
-  options: WriteOptions = {}
+  alias: string,
+  work: (conn: DuckDBConnection) => Promise<void>
 ): Promise<void> {
   await mkdir(dirname(path), {recursive: true});
   await removeStaleTemps(path);
@@ -108,7 +124,27 @@ export async function writeDuckDBFile(
   const instance = await DuckDBInstance.create(":memory:");
   const conn = await instance.connect();
   try {
-    await conn.run(`ATTACH '${temp.replaceAll("'", "''")}' AS out (STORAGE_VERSION '${STORAGE_VERSION}')`);
+    await conn.run(`ATTACH ${literal(temp)} AS ${quote(alias)} (STORAGE_VERSION '${STORAGE_VERSION}')`);
+    await work(conn);
+    await conn.run(`CHECKPOINT ${quote(alias)}`);
+    await conn.run(`DETACH ${quote(alias)}`);
+  } catch (error) {
+    await rm(temp, {force: true});
+    await rm(`${temp}.wal`, {force: true});
+    throw error;
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  await rename(temp, path);
+}
+
+export async function writeDuckDBFile(
+  path: string,
+  tables: TableSpec[],
+  options: WriteOptions = {}
+): Promise<void> {
+  await writeNewDuckDBFile(path, "out", async (conn) => {
     for (const table of tables) await appendTable(conn, table);
     if (options.after) {
       await conn.run("USE out");
@@ -124,15 +160,5 @@ export async function writeDuckDBFile(
       await conn.run("USE memory");
       for (const table of extra) await appendTable(conn, table);
     }
-    await conn.run("CHECKPOINT out");
-    await conn.run("DETACH out");
-  } catch (error) {
-    await rm(temp, {force: true});
-    await rm(`${temp}.wal`, {force: true});
-    throw error;
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-  await rename(temp, path);
+  });
 }

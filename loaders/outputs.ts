@@ -5,7 +5,10 @@
  * summary.json, the four published as one set (a staging folder renamed into place). The CSV files are
  * safe to open in a spreadsheet (no cell runs as a formula); the DuckDB file keeps every value raw.
  */
+import {createHash} from "node:crypto";
+import {createReadStream} from "node:fs";
 import {chmod, mkdir, readdir, realpath, rename, rm, stat, writeFile} from "node:fs/promises";
+import {pipeline} from "node:stream/promises";
 import {basename, dirname, join, resolve} from "node:path";
 import {csvFormatRows} from "d3";
 import {DATASETS} from "../src/schema/index.js";
@@ -172,6 +175,13 @@ export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
     ]
   });
   return tables;
+}
+
+/** A file's SHA-256, hex, read as a stream (a data file may be larger than memory allows twice). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), hash);
+  return hash.digest("hex");
 }
 
 /** Writes `data` to `path` under a temporary name, then renames it: readers see the old file or the new one. */

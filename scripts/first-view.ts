@@ -11,12 +11,11 @@
  * values to the last bit — so the page draws the same figures with the first view on or off. Any other
  * query is left to DuckDB-WASM and listed as skipped, with the reason.
  */
-import {createHash} from "node:crypto";
 import {readFile} from "node:fs/promises";
 import {join} from "node:path";
 import type {LoggedQuery} from "../src/duckdb/client.js";
 import {FIRST_VIEW_ID, firstViewKey, type FirstView, type FirstViewQuery} from "../src/duckdb/first-view.js";
-import {writeAtomic} from "../loaders/outputs.js";
+import {sha256File, writeAtomic} from "../loaders/outputs.js";
 
 /** The largest first view written into one page (JSON characters); beyond it, the largest answers are left out. */
 export const FIRST_VIEW_LIMIT = 2_000_000;
@@ -86,13 +85,6 @@ export function bakeQuery({query, native}: NativeAnswer): FirstViewQuery | strin
   return {sql: query.sql, params: [...query.params], columns, dates: [...dates], rows};
 }
 
-/** A file's SHA-256 in hex. */
-async function sha256(path: string): Promise<string> {
-  return createHash("sha256")
-    .update(await readFile(path))
-    .digest("hex");
-}
-
 /**
  * The first view of one page from the native answers to its logged queries. Only queries on the
  * site's own data file (attached as `fundwatch`, the file at `dataPath` from the site root) are
@@ -148,7 +140,7 @@ export async function bakePage(
     view: {
       format: 1,
       files: {fundwatch: dataPath},
-      sha256: {fundwatch: await sha256(join(dist, dataPath))},
+      sha256: {fundwatch: await sha256File(join(dist, dataPath))},
       queries: kept
     },
     skipped

@@ -20,11 +20,10 @@
  * lives in Framework's cache folder, which is never part of the site.
  */
 import {createHash} from "node:crypto";
-import {createReadStream} from "node:fs";
 import {readdir, readFile, rm, stat} from "node:fs/promises";
 import {join, relative, resolve, sep} from "node:path";
 import {CHECKS_FILE} from "../loaders/checks-config.js";
-import {writeAtomic} from "../loaders/outputs.js";
+import {sha256File, writeAtomic} from "../loaders/outputs.js";
 import {calendarPath} from "../loaders/calendar.js";
 
 /** Variables that steer the build itself, not what a loader computes. */
@@ -57,12 +56,6 @@ const RECORD = ".fundwatch-loader-inputs.json";
 
 function cacheDir(root: string): string {
   return join(root, "reports", ".observablehq", "cache");
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /** Every file under `path` (or `path` itself), skipping dot folders and node_modules, sorted. */

@@ -40,6 +40,7 @@ import {z} from "zod";
 import {BuildInfo, BuildInput} from "./build-info.js";
 import {GateReport} from "../loaders/gates.js";
 import {isAlive} from "../loaders/duckdb-file.js";
+import {sha256File} from "../loaders/outputs.js";
 
 export {BuildInfo, BuildInput};
 
@@ -119,11 +120,7 @@ export async function readBuildInfo(path: string): Promise<BuildInfo> {
   return parsed.data;
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(path), hash);
-  return hash.digest("hex");
-}
+export {sha256File};
 
 /** sha256 of the gunzipped content of `path`; throws when it is not valid gzip. */
 export async function sha256Gunzip(path: string): Promise<string> {

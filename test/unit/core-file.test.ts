@@ -37,26 +37,6 @@ let core: {db: QueryDb; close: () => void};
 let both: {db: QueryDb; close: () => void};
 let written: {copied: string[]; viewed: string[]};
 
-/** The small file attached as the pages attach it, with the full file beside it as fundwatch_full. */
-async function openBoth(coreFile: string, fullFile: string): Promise<{db: QueryDb; close: () => void}> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  await conn.run(`ATTACH '${coreFile}' AS fundwatch (READ_ONLY)`);
-  await conn.run(`ATTACH '${fullFile}' AS ${FULL_CATALOG} (READ_ONLY)`);
-  await conn.run("USE fundwatch");
-  return {
-    db: {
-      async query(q) {
-        return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
-          string,
-          unknown
-        >[];
-      }
-    },
-    close: () => (conn.closeSync(), instance.closeSync())
-  };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fundwatch-core-"));
   const result = await ingest([join(import.meta.dirname, "..", "..", "data", "ningxia")], {
@@ -75,7 +55,8 @@ beforeAll(async () => {
   written = await writeCoreFile(join(dir, "full.duckdb"), join(dir, "core.duckdb"));
   full = await openNativeDb(join(dir, "full.duckdb"));
   core = await openNativeDb(join(dir, "core.duckdb"));
-  both = await openBoth(join(dir, "core.duckdb"), join(dir, "full.duckdb"));
+  // The small file as the pages attach it, with the full file beside it.
+  both = await openNativeDb(join(dir, "core.duckdb"), {beside: {[FULL_CATALOG]: join(dir, "full.duckdb")}});
 }, 120_000);
 afterAll(async () => {
   full?.close();
