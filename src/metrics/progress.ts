@@ -5,11 +5,11 @@
  * are everything on or before its Friday. Computed in SQL and, independently, in JS.
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {joinSql, sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
+import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {cubeOf} from "./cube.js";
 import {fridaysBetween} from "./campaign.js";
 import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
-import {groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
+import {cellWhereSql, groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
 import type {DivisionLevel, MetricData, MetricFilter} from "./types.js";
 
 export interface ProgressOptions {
@@ -133,11 +133,7 @@ export function progressCubeCovers(filter: MetricFilter): boolean {
 
 /** The recovered amounts by county and decision day from the cube, under a filter it covers. */
 function cubeRecoveries(filter: MetricFilter): SqlQuery {
-  const where = [sqlQuery`TRUE`];
-  if (filter.institutionKinds) where.push(sqlQuery`institution_kind IN ${[...filter.institutionKinds]}`);
-  if (filter.to !== undefined) where.push(sqlQuery`day <= CAST(${filter.to} AS DATE)`);
-  if (filter.campaign !== undefined) where.push(sqlQuery`campaign_id = ${filter.campaign}`);
-  return sqlQuery`SELECT county, decided_on, amount FROM cube_recoveries WHERE ${joinSql(where, " AND ")}`;
+  return sqlQuery`SELECT county, decided_on, amount FROM cube_recoveries WHERE ${cellWhereSql(filter, {within: false})}`;
 }
 
 function toProgressRow(r: {
