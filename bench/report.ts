@@ -1,4 +1,5 @@
 /** The benchmark's results: their shape (bench/results.json) and the markdown tables (bench/RESULTS.md). */
+import type {DetailReadResult} from "./detail-read.js";
 import type {FirstViewStats} from "../src/duckdb/first-view.js";
 import type {IngestBench} from "./ingest.js";
 import {formatLoadTable, type LoadResult} from "./load.js";
@@ -73,7 +74,10 @@ export interface SizeResult {
     first_view: {pages: number; queries: number; skipped: number} | null;
     pages: number;
     district_pages: number;
+    /** The full data file (every table). */
     database_bytes: number;
+    /** The small file pages fetch first (cube and every table but the record tables); absent before it existed. */
+    core_bytes?: number;
     arrow_bytes: number;
   };
   /** Every page measured, by path (SITE_PAGES and BASELINE_PAGES of bench/run.ts). */
@@ -86,6 +90,8 @@ export interface SizeResult {
     wasm_sequential_ms: Summary | null;
     native_sequential_ms: Summary | null;
   };
+  /** The detail file fetched whole against DuckDB-WASM's range reads (bench/detail-read.ts); absent in older runs. */
+  detail_read?: DetailReadResult | null;
   problems: string[];
   seconds: number;
 }
@@ -136,6 +142,8 @@ export function seconds(s: Summary | null | undefined): string {
 }
 const bytes = (s: Summary | null | undefined): string =>
   !s ? "—" : s.min !== s.max ? `${mb(s.median)} (${mb(s.min)}–${mb(s.max)})` : mb(s.median);
+const count = (s: Summary | null | undefined): string =>
+  !s ? "—" : s.min !== s.max ? `${s.median} (${s.min}–${s.max})` : String(s.median);
 const rate = (s: Summary | null | undefined): string =>
   !s
     ? "—"
@@ -497,7 +505,7 @@ export function renderResults(results: Results): string {
         "first view: pages / queries baked / left to the browser",
         "pages",
         "of which district pages",
-        "database file"
+        "data files: small / full"
       ],
       sizes.map((s) => {
         const share =
@@ -516,7 +524,9 @@ export function renderResults(results: Results): string {
               : "—",
           String(s.build.pages),
           String(s.build.district_pages),
-          mb(s.build.database_bytes)
+          s.build.core_bytes === undefined
+            ? mb(s.build.database_bytes)
+            : `${mb(s.build.core_bytes)} / ${mb(s.build.database_bytes)}`
         ];
       })
     ),
@@ -599,6 +609,56 @@ export function renderResults(results: Results): string {
     ),
     ""
   );
+  const withDetail = sizes.filter((s) => s.detail_read);
+  if (withDetail.length > 0)
+    out.push(
+      "## 5. The detail file: fetched whole or read by range",
+      "",
+      "The page `/bench/range` answers the two queries the site's pages ask of the detail rows (the 20 largest cases of /recovery, the 30 institutions with findings of 银川市's district page) on the full data file in DuckDB-WASM, either fetched whole and registered as a buffer (`?mode=fetch`, what the SDK does) or registered by URL and read with HTTP range requests (`?mode=range`, DuckDB-WASM's HTTP file system). Each run: a cold visit on a new profile, then a reload of the page (F5) in that profile. Times from the navigation's start to the answers; requests and bytes are those for `.duckdb` files as nginx counted and sent them (with deploy/nginx's headers: gzip where a `.gz` exists and the request accepts it). **Wrong** counts visits whose answers differed from the first fetch-mode answers.",
+      "",
+      table(
+        [
+          "size",
+          "mode",
+          "cold: answers",
+          "requests",
+          "bytes sent",
+          "reload: answers",
+          "requests",
+          "bytes sent",
+          "statuses (cold; reload)",
+          "wrong",
+          "failed"
+        ],
+        withDetail.flatMap((s) =>
+          (["fetch", "range"] as const).map((mode) => {
+            const f = s.detail_read?.[mode];
+            const statuses = (r: Record<string, number>): string =>
+              Object.entries(r)
+                .map(([status, n]) => `${n}× ${status}`)
+                .join(", ") || "none";
+            return f
+              ? [
+                  rowsLabel(s.rows),
+                  mode === "fetch" ? "fetched whole" : "range reads",
+                  seconds(f.cold_ms),
+                  count(f.cold_requests),
+                  bytes(f.cold_sent_bytes),
+                  seconds(f.reload_ms),
+                  count(f.reload_requests),
+                  bytes(f.reload_sent_bytes),
+                  f.statuses ? `${statuses(f.statuses.cold)}; ${statuses(f.statuses.reload)}` : "—",
+                  `${f.wrong_answers} of ${f.visits}`,
+                  String(f.failures)
+                ]
+              : [rowsLabel(s.rows), mode, "—", "—", "—", "—", "—", "—", "—", "—", "—"];
+          })
+        )
+      ),
+      "",
+      "Range reads need partial answers (206). Where the range row shows only 200s, nginx answered DuckDB-WASM's ranged request with the whole pre-compressed file (gzip_static sends the `.gz` to a request that accepts gzip, and a browser's requests always do, whatever their Range), and DuckDB-WASM read it whole: the same traffic as fetching whole. The SDK fetches whole (README, \"Whole files, not HTTP range reads\").",
+      ""
+    );
   const problems = results.sizes.flatMap((s) => s.problems.map((p) => `- ${rowsLabel(s.rows)}: ${p}`));
   problems.push(
     ...(results.failed ?? []).map((f) => `- ${rowsLabel(f.rows)}: **the run stopped**: ${f.error}`)

@@ -25,6 +25,7 @@ import type {FirstViewStats} from "../src/duckdb/first-view.js";
 import {ensureDataset} from "./data.js";
 import {formatLoadTable, runLoad, type LoadResult} from "./load.js";
 import {benchIngest} from "./ingest.js";
+import {benchDetailRead, type DetailReadResult} from "./detail-read.js";
 import {nativeQueryPasses} from "./native.js";
 import {
   busyTime,
@@ -230,6 +231,7 @@ async function benchBrowser(
   const queryRuns = {busy: [] as number[], wasm: [] as number[], native: [] as number[]};
   const computed: PageLoad[] = [];
   let queries: PageQuery[] = [];
+  let detailRead: DetailReadResult | null = null;
   try {
     for (let run = 0; run < runs; ++run) {
       const round = `第 ${run + 1} 轮`;
@@ -298,6 +300,8 @@ async function benchBrowser(
         await session.close();
       }
     }
+    // The detail file: fetched whole (what the SDK does) against DuckDB-WASM's range reads.
+    detailRead = await benchDetailRead(served, at, throttle, runs, problems, log);
     // Native DuckDB: one warm-up pass, then `runs` passes.
     if (queries.length > 0) queryRuns.native = (await nativeQueryPasses(dbFile, queries, runs + 1)).slice(1);
     problems.push(...(await served.errors()).map((l) => `nginx: ${l}`));
@@ -331,6 +335,7 @@ async function benchBrowser(
       wasm_sequential_ms: summarize(queryRuns.wasm),
       native_sequential_ms: summarize(queryRuns.native)
     },
+    detail_read: detailRead,
     problems
   };
 }
@@ -376,6 +381,7 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
   const info = await builtInfo(siteDir);
   const pages = await sitePages(siteDir);
   const databaseBytes = (await stat(await builtDatabase(siteDir))).size;
+  const coreBytes = (await stat(await builtDatabase(siteDir, {core: true}))).size;
   const arrowBytes = await addBaselines(siteDir, data.dir);
   const siteDb = await builtDatabase(siteDir);
   const skipped = (path: string): number | null =>
@@ -400,6 +406,7 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
       pages: pages.length,
       district_pages: pages.filter((p) => p.startsWith("/district/")).length,
       database_bytes: databaseBytes,
+      core_bytes: coreBytes,
       arrow_bytes: arrowBytes
     },
     ...browserResult,

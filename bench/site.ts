@@ -92,11 +92,12 @@ export function sitePages(dir: string): Promise<string[]> {
   return listPages(join(dir, "dist"));
 }
 
-/** The site's database file in the built dist (its name carries a content hash). */
-export async function builtDatabase(dir: string): Promise<string> {
+/** The site's full database file in the built dist (its name carries a content hash); with `core`, the small file. */
+export async function builtDatabase(dir: string, {core = false}: {core?: boolean} = {}): Promise<string> {
   const data = join(dir, "dist", "_file", "data");
-  const name = (await readdir(data)).find((f) => /^fundwatch\.[0-9a-f]+\.duckdb$/.test(f));
-  if (!name) throw new Error(`${data} 中没有 fundwatch.*.duckdb`);
+  const pattern = core ? /^fundwatch-core\.[0-9a-f]+\.duckdb$/ : /^fundwatch\.[0-9a-f]+\.duckdb$/;
+  const name = (await readdir(data)).find((f) => pattern.test(f));
+  if (!name) throw new Error(`${data} 中没有 ${core ? "fundwatch-core" : "fundwatch"}.*.duckdb`);
   return join(data, name);
 }
 
