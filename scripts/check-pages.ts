@@ -75,15 +75,18 @@ export async function settle(page: Page, timeoutMs: number): Promise<boolean> {
       }
     );
     await page.waitForLoadState("networkidle", {timeout: timeoutMs});
-    // A cell awaiting a query may not show a loading marker: wait until the page stops changing.
+    // A cell awaiting a query may not show a loading marker: wait until no DuckDB-WASM start or query
+    // is running (the SDK counts them in __fundwatchBusy; a long query on a loaded machine changes
+    // nothing on screen and sends nothing, and the check once read a district page before its last
+    // cells drew) and the page has not changed for 750 ms since.
     // No named functions inside: tsx (npm run build) wraps them in a `__name` helper the page lacks.
     await page.evaluate(
       (limit) =>
         new Promise<void>((resolve, reject) => {
           const start = performance.now();
-          let last = start;
+          let mutated = start;
           const observer = new MutationObserver(() => {
-            last = performance.now();
+            mutated = performance.now();
           });
           observer.observe(document.body, {
             childList: true,
@@ -93,10 +96,14 @@ export async function settle(page: Page, timeoutMs: number): Promise<boolean> {
           });
           const timer = setInterval(() => {
             const now = performance.now();
-            if (now - last < 750 && now - start < limit) return;
+            const busy = (globalThis as {__fundwatchBusy?: {running: number; idleSince: number}})
+              .__fundwatchBusy;
+            const last = Math.max(mutated, busy?.idleSince ?? 0);
+            const quiet = (busy?.running ?? 0) === 0 && now - last >= 750;
+            if (!quiet && now - start < limit) return;
             clearInterval(timer);
             observer.disconnect();
-            if (now - last >= 750) resolve();
+            if (quiet) resolve();
             else reject(new Error("never settled"));
           }, 50);
         }),

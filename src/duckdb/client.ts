@@ -704,6 +704,32 @@ export function sqlClient(run: RunSql): SqlClient {
   };
 }
 
+/** What `globalThis.__fundwatchBusy` holds: DuckDB-WASM work under way on the page, and since when none. */
+export interface BusyState {
+  /** Starts (fetching and attaching the data files) and queries running in DuckDB-WASM now. */
+  running: number;
+  /** `performance.now()` when the last of them ended (0 if none has). */
+  idleSince: number;
+}
+
+/**
+ * Counts `work` in `globalThis.__fundwatchBusy` while it runs. The page check waits until nothing is
+ * running (scripts/check-pages.ts, `settle`): a query that takes long on a loaded machine changes
+ * nothing on screen and sends nothing on the network, so without this the check could read a page's
+ * figures before its last cells had drawn.
+ */
+function tracked<T>(work: Promise<T>): Promise<T> {
+  const g = globalThis as {__fundwatchBusy?: BusyState};
+  const busy = (g.__fundwatchBusy ??= {running: 0, idleSince: 0});
+  busy.running += 1;
+  const done = (): void => {
+    busy.running -= 1;
+    if (busy.running === 0) busy.idleSince = performance.now();
+  };
+  work.then(done, done);
+  return work;
+}
+
 function firstViewStats(): FirstViewStats {
   const g = globalThis as {__fundwatchFirstView?: FirstViewStats};
   return (g.__fundwatchFirstView ??= {state: "none", served: 0, computed: 0, failed: 0});
@@ -866,7 +892,7 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
     }
   };
   let starting: Promise<void> | undefined;
-  const started = (): Promise<void> => (starting ??= start());
+  const started = (): Promise<void> => (starting ??= tracked(start()));
   // The full file, attached beside the small one under FULL_CATALOG (whose views name it) when a query
   // first reads a record table; once, unless it failed (then the next such query tries again).
   let attachingFull: Promise<void> | undefined;
@@ -944,7 +970,7 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
     }
     stats.computed += 1;
     try {
-      return await computed(text, params);
+      return await tracked(computed(text, params));
     } catch (error) {
       stats.failed += 1;
       throw error;

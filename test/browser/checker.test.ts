@@ -9,7 +9,7 @@ import type {Browser} from "playwright-core";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {launchChromium} from "../../scripts/browser.js";
 import {build} from "../../scripts/build.js";
-import {checkPages, listPages, type PageReport} from "../../scripts/check-pages.js";
+import {checkPages, listPages, settle, type PageReport} from "../../scripts/check-pages.js";
 import {copyProject as copyTo} from "../../scripts/copy-project.js";
 import {newReport} from "../../scripts/new-report.js";
 import {withSiteDb} from "../../scripts/query-check.js";
@@ -190,5 +190,34 @@ describe("a real Framework build with a broken import", () => {
     }
     // The scaffolded page is in every page's navigation.
     expect(await readFile(join(temp, "dist", "index.html"), "utf-8")).toContain('href="./analyst-ranking"');
+  });
+});
+
+describe("settle(): the page check reads a page only when DuckDB-WASM has nothing running", () => {
+  // A query that takes long on a loaded machine changes nothing on screen and sends nothing: DOM quiet and
+  // network idle alone once let the check read a district page before its last cells drew (full test
+  // run of 9dc531f: /district/640100 checked with 11 of its 125 figures). The SDK counts its starts and
+  // queries in __fundwatchBusy (src/duckdb/client.ts); here a page reports one running for 2.5 s, quiet.
+  it("waits while __fundwatchBusy counts work, then for the page to be quiet after it", async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.setContent(`<main id="out">…</main><script>
+        globalThis.__fundwatchBusy = {running: 1, idleSince: 0};
+        setTimeout(() => {
+          document.getElementById("out").textContent = "done";
+          globalThis.__fundwatchBusy = {running: 0, idleSince: performance.now()};
+        }, 2500);
+      </script>`);
+      expect(await settle(page, 30_000)).toBe(true);
+      expect(await page.textContent("#out")).toBe("done");
+      // And it gives up (false) on work that never ends, rather than reading a half-drawn page.
+      await page.evaluate(() => {
+        (globalThis as {__fundwatchBusy?: unknown}).__fundwatchBusy = {running: 1, idleSince: 0};
+      });
+      expect(await settle(page, 2_000)).toBe(false);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -734,6 +734,12 @@ describe("the pre-baked first view", () => {
       await watchPage(page, new URL(baseUrl).origin, problems);
       await openSettled(page, baseUrl, problems, 60_000);
       expect(await figuresOf(page)).toEqual(overview.metrics);
+      // The SDK counted DuckDB-WASM's start (in the background) and let the check's settle() see it end.
+      const busy = await page.evaluate(
+        () => (globalThis as {__fundwatchBusy?: {running: number; idleSince: number}}).__fundwatchBusy
+      );
+      expect(busy?.running).toBe(0);
+      expect(busy?.idleSince).toBeGreaterThan(0);
       const city = page.getByRole("combobox", {name: "地市"});
       await city.selectOption({label: "吴忠市"});
       await page.waitForFunction(() => location.search.includes("city=640300"), undefined, {timeout: 30_000});
