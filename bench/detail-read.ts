@@ -10,9 +10,8 @@
  * (requests for the data file, their statuses, bytes as sent); the answers of every visit are compared
  * with the first fetch-mode answers.
  */
-import type {BenchServer, LoggedRequest} from "./nginx.js";
 import {openSession, type Session} from "./browser.js";
-import type {ThrottleMethod} from "./nginx.js";
+import type {BenchServer, LoggedRequest, ThrottleMethod} from "./nginx.js";
 import {summarize, type Summary} from "./stats.js";
 
 export const DETAIL_READ_PAGE = "/bench/range";
@@ -29,7 +28,6 @@ export interface DetailVisit {
   requests: number;
   /** Bytes nginx sent for them (headers and bodies, compressed as sent). */
   sent: number;
-  gzip: number;
   answers: string;
 }
 
@@ -58,8 +56,7 @@ function dataFileTraffic(requests: readonly LoggedRequest[]): Omit<DetailVisit, 
   return {
     statuses,
     requests: files.length,
-    sent: files.reduce((sum, r) => sum + r.sent, 0),
-    gzip: files.filter((r) => r.gzip).length
+    sent: files.reduce((sum, r) => sum + r.sent, 0)
   };
 }
 
@@ -94,15 +91,16 @@ export async function benchDetailRead(
   problems: string[],
   log: (message: string) => void
 ): Promise<DetailReadResult> {
-  const visits = new Map<DetailReadMode, {cold: DetailVisit[]; reload: DetailVisit[]; failures: number}>(
-    DETAIL_READ_MODES.map((m) => [m, {cold: [], reload: [], failures: 0}])
-  );
+  const visits = Object.fromEntries(
+    DETAIL_READ_MODES.map((m) => [
+      m,
+      {cold: [] as DetailVisit[], reload: [] as DetailVisit[], failures: 0, wrong: 0}
+    ])
+  ) as Record<DetailReadMode, {cold: DetailVisit[]; reload: DetailVisit[]; failures: number; wrong: number}>;
   let reference: string | null = null;
-  const wrong = new Map<DetailReadMode, number>(DETAIL_READ_MODES.map((m) => [m, 0]));
   for (let run = 0; run < runs; ++run)
     for (const mode of DETAIL_READ_MODES) {
-      const mine = visits.get(mode);
-      if (!mine) continue;
+      const mine = visits[mode];
       const url = `${at(DETAIL_READ_PAGE)}?mode=${mode}`;
       const session = await openSession(served.origin, throttle);
       try {
@@ -112,7 +110,7 @@ export async function benchDetailRead(
           const traffic = dataFileTraffic(await served.take());
           reference ??= mode === "fetch" ? answer.answers : null;
           if (reference !== null && answer.answers !== reference) {
-            wrong.set(mode, (wrong.get(mode) ?? 0) + 1);
+            mine.wrong += 1;
             problems.push(`明细文件（${mode}，第 ${run + 1} 轮，${kind}）：答案与整体下载的不同`);
           }
           mine[kind].push({...answer, ...traffic});
@@ -131,7 +129,7 @@ export async function benchDetailRead(
       );
     }
   const figures = (mode: DetailReadMode): DetailReadFigures => {
-    const v = visits.get(mode) ?? {cold: [], reload: [], failures: 0};
+    const v = visits[mode];
     const first = v.cold[0] && v.reload[0] ? {cold: v.cold[0].statuses, reload: v.reload[0].statuses} : null;
     return {
       cold_ms: summarize(v.cold.map((x) => x.ms)),
@@ -141,7 +139,7 @@ export async function benchDetailRead(
       reload_requests: summarize(v.reload.map((x) => x.requests)),
       reload_sent_bytes: summarize(v.reload.map((x) => x.sent)),
       statuses: first,
-      wrong_answers: wrong.get(mode) ?? 0,
+      wrong_answers: v.wrong,
       failures: v.failures,
       visits: v.cold.length + v.reload.length
     };

@@ -10,6 +10,7 @@ import {mkdir, readdir, readFile} from "node:fs/promises";
 import {dirname, join, relative} from "node:path";
 import type {Browser, Page, Response} from "playwright-core";
 import type {QueryDb} from "../src/sql/template.js";
+import type {BusyState} from "../src/duckdb/client.js";
 import {compareWithNative, loggedQueries, logQueries} from "./query-check.js";
 import {bakePage, pageFile, writeFirstView, type BakedPage, type NativeAnswer} from "./first-view.js";
 
@@ -96,8 +97,7 @@ export async function settle(page: Page, timeoutMs: number): Promise<boolean> {
           });
           const timer = setInterval(() => {
             const now = performance.now();
-            const busy = (globalThis as {__fundwatchBusy?: {running: number; idleSince: number}})
-              .__fundwatchBusy;
+            const busy = (globalThis as {__fundwatchBusy?: BusyState}).__fundwatchBusy;
             const last = Math.max(mutated, busy?.idleSince ?? 0);
             const quiet = (busy?.running ?? 0) === 0 && now - last >= 750;
             if (!quiet && now - start < limit) return;

@@ -31,6 +31,7 @@ import {
   weeklyProgress
 } from "../../src/metrics/index.js";
 import type {FirstViewStats} from "../../src/duckdb/first-view.js";
+import type {BusyState} from "../../src/duckdb/client.js";
 import type {SqlQuery} from "../../src/sql/template.js";
 import {DuckDBInstance} from "@duckdb/node-api";
 import config from "../../observablehq.config.js";
@@ -735,9 +736,7 @@ describe("the pre-baked first view", () => {
       await openSettled(page, baseUrl, problems, 60_000);
       expect(await figuresOf(page)).toEqual(overview.metrics);
       // The SDK counted DuckDB-WASM's start (in the background) and let the check's settle() see it end.
-      const busy = await page.evaluate(
-        () => (globalThis as {__fundwatchBusy?: {running: number; idleSince: number}}).__fundwatchBusy
-      );
+      const busy = await page.evaluate(() => (globalThis as {__fundwatchBusy?: BusyState}).__fundwatchBusy);
       expect(busy?.running).toBe(0);
       expect(busy?.idleSince).toBeGreaterThan(0);
       const city = page.getByRole("combobox", {name: "地市"});
