@@ -12,7 +12,7 @@ import {DuckDBInstance} from "@duckdb/node-api";
 import {PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRef, PDFString} from "pdf-lib";
 import {chromium, type Browser} from "playwright-core";
 import {CHROMIUM_ARGS, findChromium as defaultFindChromium} from "./browser.js";
-import {errorCells, openSettled, settle, watchPage} from "./check-pages.js";
+import {errorCells, openSettled, pageTimeoutMs, settle, watchPage} from "./check-pages.js";
 import {formatDate} from "../src/format/date.js";
 import {displayText} from "../src/format/text.js";
 import {startServer} from "./serve.js";
@@ -297,7 +297,8 @@ export async function replaceDirectory(staged: string, target: string): Promise<
 
 /** Renders the briefing of the built site in `dist` into dist/briefing/; see the module comment. */
 export async function writeBriefing(options: BriefingOptions): Promise<BriefingSummary> {
-  const {dist, log = (message: string) => console.error(message), timeoutMs = 30_000} = options;
+  const {dist, log = (message: string) => console.error(message)} = options;
+  const timeoutMs = options.timeoutMs ?? (await pageTimeoutMs(dist));
   let executablePath: string | undefined;
   if (!options.browser) {
     try {

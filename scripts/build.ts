@@ -29,7 +29,7 @@ export type {BuildInfo};
 import {readGateReport, dataManifest} from "../loaders/gates.js";
 import {openNativeDb} from "../loaders/native-db.js";
 import {databaseFile, replaceDirectory, writeBriefing, type BriefingSummary} from "./briefing.js";
-import {checkPages, listPages, type PageReport} from "./check-pages.js";
+import {checkPages, listPages, pageTimeoutMs, type PageReport} from "./check-pages.js";
 import {externalizeInlineScripts} from "./csp.js";
 import {
   clearLoaderCache,
@@ -218,7 +218,12 @@ export async function briefingStep({
   }
   // While the pages are printed the index exists and says so (the overview reads it).
   await writeBriefingIndex(dist, {sections: [], skipped: "正在生成"});
-  const summary = await writeBriefing({dist: dist, findChromium, log});
+  const summary = await writeBriefing({
+    dist: dist,
+    findChromium,
+    log,
+    timeoutMs: await pageTimeoutMs(dist, env)
+  });
   await writeBriefingIndex(
     dist,
     summary.file === undefined ? {sections: [], skipped: "构建机器上没有 Chromium"} : summary
@@ -326,7 +331,8 @@ export function checkDataInfo(data: BuildInfo["data"]): void {
 async function checkBuiltPages(
   root: string,
   dist: string,
-  screenshotDir: string | undefined
+  screenshotDir: string | undefined,
+  env: NodeJS.ProcessEnv
 ): Promise<PageReport[]> {
   const pages = await listPages(dist);
   let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -344,6 +350,7 @@ async function checkBuiltPages(
     // One page at a time: two at once on a two-core machine made a slow cell miss the wait now and then.
     // Every query of every page is also run in native DuckDB on the same file (scripts/query-check.ts).
     // Native DuckDB's answers to each page's default view become the page's pre-baked first view.
+    const timeoutMs = await pageTimeoutMs(dist, env);
     const dataPath = relative(dist, await databaseFile(dist))
       .split(sep)
       .join("/");
@@ -355,7 +362,8 @@ async function checkBuiltPages(
         sourceRoot: join(root, "reports"),
         screenshotDir,
         nativeDb,
-        firstView: {dist, dataPath}
+        firstView: {dist, dataPath},
+        timeoutMs
       })
     );
   } finally {
@@ -491,7 +499,7 @@ export async function build({
       let reports: PageReport[] | null = null;
       if (check) {
         log(`[fundwatch] 检查页面：用无头浏览器打开全部 ${pages} 个页面…`);
-        reports = await checkBuiltPages(root, staging, screenshotDir);
+        reports = await checkBuiltPages(root, staging, screenshotDir, env);
         if (reports.some((r) => r.problems.length > 0)) throw new Error(describeFailedPages(reports));
         const view = firstViewSummary(reports);
         log(

@@ -6,7 +6,7 @@
  * or a chart with no marks), and, given native DuckDB on the same data, every query whose browser answer
  * differs from native DuckDB's. A screenshot of each page is kept.
  */
-import {mkdir, readdir, readFile} from "node:fs/promises";
+import {mkdir, readdir, readFile, stat} from "node:fs/promises";
 import {dirname, join, relative} from "node:path";
 import type {Browser, Page, Response} from "playwright-core";
 import type {QueryDb} from "../src/sql/template.js";
@@ -43,6 +43,42 @@ export async function listPages(outDir: string): Promise<string[]> {
   }
   await walk(outDir);
   return pages.sort();
+}
+
+/** The least time a page is given to open and settle, whatever the data's size. */
+export const MIN_PAGE_SECONDS = 30;
+
+/**
+ * How long the page check (and the briefing) gives each page to open and settle, in ms: one second
+ * per MB of the site's data files (`dist/_file/data/*.duckdb`: a page that reads records fetches and
+ * attaches the full file, and DuckDB-WASM's time grows with it), at least {@link MIN_PAGE_SECONDS};
+ * or `FUNDWATCH_PAGE_SECONDS` when set (a positive number of seconds). At 5M rows the guide, whose
+ * examples query the records, takes 79 s on this machine kind: a fixed 30 s failed the build there.
+ *
+ * @param dist - the built site
+ * @param env - the environment (default process.env)
+ * @returns the time limit per page, in ms
+ * @example
+ * ```ts
+ * await pageTimeoutMs("dist", {}); // → 30000 for the default data (a few MB)
+ * await pageTimeoutMs("dist", {FUNDWATCH_PAGE_SECONDS: "300"}); // → 300000
+ * ```
+ */
+export async function pageTimeoutMs(dist: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const set = env.FUNDWATCH_PAGE_SECONDS;
+  if (set !== undefined && set !== "") {
+    const seconds = Number(set);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new Error(`FUNDWATCH_PAGE_SECONDS 应为正数（每个页面的秒数），实为「${set}」`);
+    return Math.round(seconds * 1000);
+  }
+  const dir = join(dist, "_file", "data");
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith(".duckdb"));
+  const bytes = (await Promise.all(names.map(async (n) => (await stat(join(dir, n))).size))).reduce(
+    (a, b) => a + b,
+    0
+  );
+  return Math.max(MIN_PAGE_SECONDS, Math.ceil(bytes / 1e6)) * 1000;
 }
 
 /** The minimum number of charts a page declares in its front matter (`charts: N`); 0 if none. */

@@ -11,7 +11,7 @@ import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {launchChromium} from "./browser.js";
 import {build} from "./build.js";
-import {checkPages, listPages, type PageReport} from "./check-pages.js";
+import {checkPages, listPages, pageTimeoutMs, type PageReport} from "./check-pages.js";
 import {withSiteDb} from "./query-check.js";
 import {startServer} from "./serve.js";
 
@@ -83,6 +83,7 @@ async function main(): Promise<number> {
     await build({root, env: {...process.env, FUNDWATCH_BRIEFING: "0"}, check: false});
   }
   const pages = pagesToCheck(await listPages(dist), options);
+  const timeoutMs = await pageTimeoutMs(dist);
   const browser = await launchChromium();
   const {server, url} = await startServer({root: dist});
   try {
@@ -94,7 +95,8 @@ async function main(): Promise<number> {
         pages,
         sourceRoot: join(root, "reports"),
         screenshotDir: join(root, "test-results", "check"),
-        nativeDb
+        nativeDb,
+        timeoutMs
       })
     );
     console.log(formatReport(reports));

@@ -31,7 +31,8 @@ const BUILD_ONLY_VARIABLES = new Set([
   "FUNDWATCH_BRIEFING",
   "FUNDWATCH_BUILD_TIME",
   "FUNDWATCH_BUILD_COMMIT",
-  "FUNDWATCH_OUTPUT_DIR"
+  "FUNDWATCH_OUTPUT_DIR",
+  "FUNDWATCH_PAGE_SECONDS"
 ]);
 
 /** Project files and folders the loaders can read or import, relative to the project root. */

@@ -12,6 +12,7 @@ import {
   stampAsOf,
   type BuildInfo
 } from "../../scripts/build.js";
+import {MIN_PAGE_SECONDS, pageTimeoutMs} from "../../scripts/check-pages.js";
 
 describe("explainBuildFailure", () => {
   it("quotes a data loader's failure, with every problem it lists", () => {
@@ -134,6 +135,30 @@ describe("stampAsOf", () => {
       await expect(stampAsOf(dir, "2024-09-27")).rejects.toThrow(/\.html: 页脚中没有数据截至日期的位置/);
     } finally {
       await rm(dir, {recursive: true, force: true});
+    }
+  });
+});
+
+describe("pageTimeoutMs", () => {
+  it("gives each page a second per MB of the site's data files, at least 30 s, unless FUNDWATCH_PAGE_SECONDS says", async () => {
+    const dist = await mkdtemp(join(tmpdir(), "fundwatch-timeout-"));
+    try {
+      // No data files at all: the least time.
+      expect(await pageTimeoutMs(dist, {})).toBe(MIN_PAGE_SECONDS * 1000);
+      const data = join(dist, "_file", "data");
+      await mkdir(data, {recursive: true});
+      await writeFile(join(data, "fundwatch.0123abcd.duckdb"), Buffer.alloc(40_000_000));
+      await writeFile(join(data, "fundwatch-core.4567ef01.duckdb"), Buffer.alloc(5_500_000));
+      await writeFile(join(data, "sdk-reference.89ab.json"), Buffer.alloc(9_000_000)); // not a data file
+      expect(await pageTimeoutMs(dist, {})).toBe(46_000);
+      expect(await pageTimeoutMs(dist, {FUNDWATCH_PAGE_SECONDS: "300"})).toBe(300_000);
+      expect(await pageTimeoutMs(dist, {FUNDWATCH_PAGE_SECONDS: ""})).toBe(46_000);
+      await expect(pageTimeoutMs(dist, {FUNDWATCH_PAGE_SECONDS: "半分钟"})).rejects.toThrow(
+        /FUNDWATCH_PAGE_SECONDS 应为正数/
+      );
+      await expect(pageTimeoutMs(dist, {FUNDWATCH_PAGE_SECONDS: "0"})).rejects.toThrow(/应为正数/);
+    } finally {
+      await rm(dist, {recursive: true, force: true});
     }
   });
 });
