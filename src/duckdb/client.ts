@@ -730,6 +730,40 @@ function tracked<T>(work: Promise<T>): Promise<T> {
   return work;
 }
 
+/** Each database name opened in this page, with the file it was opened on first. */
+const namesInUse = new Map<string, string>();
+
+/** The longest DuckDB-WASM's start waits for the page to draw from its first view, in ms. */
+export const START_AT_LATEST_MS = 3000;
+
+/**
+ * Resolves once a page drawing from its pre-baked first view has drawn: the document and everything
+ * it loads are in (the `load` event), then the browser has been idle once (the cells' first-view
+ * answers are drawn by then: they need no network), then a frame has been painted. At most
+ * {@link START_AT_LATEST_MS} after it was called. Counted as running work (`__fundwatchBusy`) by the
+ * caller, so the page check still waits for DuckDB-WASM to start.
+ */
+function afterFirstPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      resolve();
+    };
+    setTimeout(finish, START_AT_LATEST_MS);
+    const idle = (): void => {
+      const frame = (): void => {
+        requestAnimationFrame(() => setTimeout(finish, 0));
+      };
+      if (typeof requestIdleCallback === "function") requestIdleCallback(frame, {timeout: 500});
+      else setTimeout(frame, 50);
+    };
+    if (document.readyState === "complete") idle();
+    else addEventListener("load", idle, {once: true});
+  });
+}
+
 function firstViewStats(): FirstViewStats {
   const g = globalThis as {__fundwatchFirstView?: FirstViewStats};
   return (g.__fundwatchFirstView ??= {state: "none", served: 0, computed: 0, failed: 0});
@@ -823,6 +857,16 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
       return {name, url: first, full: second ?? null};
     })
   );
+  // One name, one file per page: the page's databases share one DuckDB-WASM, where a second file under
+  // a name already attached would replace the first under the other database's queries.
+  for (const {name, url} of entries) {
+    const known = namesInUse.get(name);
+    if (known !== undefined && known !== url)
+      throw new Error(
+        `本页已用名称「${name}」打开了另一个数据文件（${known}）：同一页面中的数据库应各用一个名称，例如 openDatabase({${name}2: …})`
+      );
+  }
+  for (const {name, url} of entries) namesInUse.set(name, url);
   const splits = entries.filter((e) => e.full !== null);
   if (splits.length > 1)
     throw new Error(`只能有一个数据库分为首屏小文件和完整文件：${splits.map((e) => e.name).join("、")}`);
@@ -920,8 +964,13 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
   const baked = firstView !== null && location.search === "" ? firstView : null;
   if (baked) {
     // The page draws from its first view at once; DuckDB-WASM starts in the background for what
-    // comes after (a failure there is reported by the first query that needs it).
-    started().catch(() => undefined);
+    // comes after (a failure there is reported by the first query that needs it), once the page
+    // has drawn: its wasm and data file would otherwise share the link with the page's own modules
+    // and hold back the first paint. A query the first view does not hold starts it at once.
+    tracked(afterFirstPaint()).then(
+      () => started().catch(() => undefined),
+      () => undefined
+    );
   } else await started();
 
   const once: RunSql = async (text, params) => {

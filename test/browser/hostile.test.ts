@@ -476,12 +476,12 @@ describe("readers' rough edges, on the same site", () => {
       // A string, not a function: vitest would rewrite import() inside a function body.
       const result = (await page.evaluate(`(async () => {
         const m = await import(${JSON.stringify(`/_import/sdk/${sdk}`)});
-        const db = await m.openDatabase({fundwatch: ${JSON.stringify(`/_file/data/${data}`)}});
+        const db = await m.openDatabase({probe: ${JSON.stringify(`/_file/data/${data}`)}});
         const hospitals = "SELECT count(*)::INTEGER AS n FROM institutions WHERE kind = ?";
         const out = {bundle: db.bundle};
         // Without the SDK: a connection of its own on the same DuckDB-WASM, a failed statement, then a good one.
         const raw = await db.duckdb.connect();
-        await raw.query('USE "fundwatch"');
+        await raw.query('USE "probe"');
         try { await raw.prepare("SELECT * FROM institutions WHERE kind = ? AND date > 20240501"); } catch (e) { out.rawFailed = String(e.message); }
         try { const s = await raw.prepare(hospitals); out.rawNext = (await s.query("医院")).toArray().map((r) => r.n); } catch (e) { out.rawNext = String(e.message); }
         // Through the SDK: the failed query says so, and the next ones work.

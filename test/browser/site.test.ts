@@ -238,7 +238,7 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
     // A string, not a function: vitest would rewrite import() inside a function body.
     const script = `(async () => {
       const m = await import(${JSON.stringify(`/_import/sdk/${sdk}`)});
-      const db = await m.openDatabase({fundwatch: ${JSON.stringify(`/_file/data/${data}`)}});
+      const db = await m.openDatabase({probe: ${JSON.stringify(`/_file/data/${data}`)}});
       ${body}
     })()`;
     return page.evaluate(script) as Promise<T>;
@@ -303,6 +303,20 @@ describe("the SDK's DuckDB-WASM client in the browser", () => {
     expect(message).toMatch(/^查询失败/);
     expect(message).toMatch(/SQL：SELECT \* FROM read_parquet/);
     expect(outside).toEqual([]);
+  });
+  it("refuses a second data file under a name the page already uses, saying so", async () => {
+    // The page opened "fundwatch" on its small file; the full file under the same name would take its place.
+    const {page, close} = await freshPage();
+    expect(await settle(page, 60_000)).toBe(true);
+    const data = (await readdir(join(DIST, "_file", "data"))).find((f) => f.startsWith("fundwatch."))!;
+    const sdk = (await readdir(join(DIST, "_import", "sdk"))).find((f) => /^index\.[0-9a-f]+\.js$/.test(f))!;
+    const message = await page.evaluate(`(async () => {
+      const m = await import(${JSON.stringify(`/_import/sdk/${sdk}`)});
+      try { await m.openDatabase({fundwatch: ${JSON.stringify(`/_file/data/${data}`)}}); return "no error"; }
+      catch (e) { return e.message; }
+    })()`);
+    await close();
+    expect(message).toMatch(/^本页已用名称「fundwatch」打开了另一个数据文件/);
   });
   it("runs the overview on the mvp bundle too (older intranet browsers)", async () => {
     const [report] = await checkPages({
@@ -682,6 +696,8 @@ describe("the pre-baked first view", () => {
         let release!: () => void;
         const released = new Promise<void>((resolve) => (release = resolve));
         let asked = false;
+        // How many figures the page showed when DuckDB-WASM asked for its first data file.
+        let drawnWhenAsked: Promise<number> | undefined;
         const page = await context.newPage();
         const problems: string[] = [];
         await watchPage(page, new URL(baseUrl).origin, problems);
@@ -689,6 +705,8 @@ describe("the pre-baked first view", () => {
         await page.route(
           (url) => data.some((f) => url.pathname.endsWith(`/_file/data/${f}`)),
           async (route) => {
+            if (!asked)
+              drawnWhenAsked = page.evaluate(() => document.querySelectorAll("[data-metric]").length);
             asked = true;
             await released;
             await route.continue();
@@ -719,6 +737,10 @@ describe("the pre-baked first view", () => {
         expect(stats?.served, report.path).toBeGreaterThan(0);
         // Only a query DuckDB-WASM refuses (the guide's error examples) is not in the first view.
         expect(stats?.computed, report.path).toBe(stats?.failed);
+        // DuckDB-WASM's start waited for the page to draw (its wasm and data would share the link
+        // with the page's own files): every figure was there when it asked for the data. A page
+        // with a query the first view cannot hold (the guide's errors) starts it at once.
+        if (stats?.computed === 0) expect(await drawnWhenAsked, report.path).toBe(report.metrics.length);
         expect(problems, report.path).toEqual([]);
       } finally {
         await context.close();
