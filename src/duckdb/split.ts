@@ -12,10 +12,19 @@ export const FULL_CATALOG = "fundwatch_full";
 
 /**
  * The record tables the small file reads from the full one: every inspection, finding and
- * disposition, and the rows the ingest rejected or warned about. The rest (the cube, divisions,
+ * disposition, the rows the ingest rejected or warned about, and the two cube tables with about one
+ * row per case or finding (src/metrics/cube.ts: the largest cases, the institutions with findings). The rest (the cube, divisions,
  * institutions, campaigns, calendar, meta, inputs, weekly reports, gates) answers the default views.
  */
-export const DETAIL_TABLES = ["inspections", "findings", "dispositions", "rejects", "warnings"] as const;
+export const DETAIL_TABLES = [
+  "inspections",
+  "findings",
+  "dispositions",
+  "rejects",
+  "warnings",
+  "cube_cases",
+  "cube_institution_findings"
+] as const;
 
 /**
  * Whether a DuckDB error says the query read a record table of a small file whose full file is not

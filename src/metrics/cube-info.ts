@@ -6,7 +6,7 @@
 import {sqlQuery, type QueryDb} from "../sql/template.js";
 
 /** The cube's format version: a database written by another version is answered from detail rows. */
-export const CUBE_VERSION = 2;
+export const CUBE_VERSION = 3;
 
 /** What a database's cube holds (from `cube_meta`). */
 export interface CubeInfo {
@@ -17,6 +17,8 @@ export interface CubeInfo {
   progress: boolean;
   /** Whether it holds `cube_recovery_shares` for the recovery breakdowns (src/metrics/recovery.ts). */
   shares: boolean;
+  /** Whether it holds `cube_cases` and `cube_institution_findings` (largest cases, institutions with findings). */
+  cases: boolean;
   /** Whether it holds the filter bar's choices (`cube_inspection_kinds`, `cube_meta`'s first and last day). */
   choices: boolean;
 }
@@ -51,6 +53,7 @@ export function cubeOf(db: QueryDb): Promise<CubeInfo | null> {
         institutionMetrics: list(meta.institution_metrics),
         progress: true,
         shares: true,
+        cases: true,
         choices: true
       };
     })();

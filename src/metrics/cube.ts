@@ -18,6 +18,15 @@
  *   with `cube_first_inspections` answers weekly progress (src/metrics/progress.ts) under the same filters.
  * - `cube_recovery_shares`: the recovered amounts and their number of dispositions by inspection cell,
  *   breakdown dimension and key (src/metrics/recovery.ts's `recoveryBreakdown`, for any filter).
+ * - `cube_cases`: every case with any recovery (a finding, or an inspection for recovery decided on it
+ *   as a whole) with its inspection cell, amounts, actions and last decision: the largest cases
+ *   (src/metrics/recovery.ts's `largestCases`) for any filter by one scan, no join of the records.
+ * - `cube_institution_findings`: per inspection cell and institution, its findings (count, amount
+ *   involved, categories) and what was recovered: the institutions with findings
+ *   (src/metrics/institutions.ts) for any filter. These two have about one row per case or finding, so
+ *   they stay in the full file with the records (src/duckdb/split.ts): a page asking for them still
+ *   fetches it, but its query reads one table instead of joining every record (at 5M rows the detail
+ *   query grew DuckDB-WASM's memory to 2.4 GB).
  * - `cube_inspection_kinds` and `cube_meta`'s first and last inspection day: what the filter bar
  *   offers (src/ui/page.ts's `loadFilterChoices`), so that no page reads the inspections to show it.
  * - `cube_meta`: the cube's version and the metrics it holds.
@@ -29,7 +38,8 @@
 import {ident, joinSql, sqlQuery, type QueryDb, type SqlQuery} from "../sql/template.js";
 import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {CUBE_VERSION, type CubeInfo} from "./cube-info.js";
-import {recoverySharesSql} from "./recovery.js";
+import {institutionFindingsCubeSql} from "./institutions.js";
+import {casesCubeSql, recoverySharesSql} from "./recovery.js";
 import {cellWhereSql, checkFilter, groupsSql, scopeSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
 
@@ -41,6 +51,8 @@ export const CUBE_TABLES = [
   "cube_first_inspections",
   "cube_recoveries",
   "cube_recovery_shares",
+  "cube_cases",
+  "cube_institution_findings",
   "cube_inspection_kinds",
   "cube_meta"
 ] as const;
@@ -149,6 +161,10 @@ GROUP BY ALL
 ORDER BY ALL`,
     sqlQuery`CREATE OR REPLACE TABLE cube_recovery_shares AS
 ${recoverySharesSql()}`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_cases AS
+${casesCubeSql()}`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_institution_findings AS
+${institutionFindingsCubeSql()}`,
     sqlQuery`CREATE OR REPLACE TABLE cube_inspection_kinds AS SELECT DISTINCT kind FROM inspections ORDER BY kind`,
     sqlQuery`CREATE OR REPLACE TABLE cube_meta AS
 SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
@@ -161,6 +177,8 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
   (SELECT count(*) FROM cube_first_inspections) AS first_inspections,
   (SELECT count(*) FROM cube_recoveries) AS recoveries,
   (SELECT count(*) FROM cube_recovery_shares) AS recovery_shares,
+  (SELECT count(*) FROM cube_cases) AS cases,
+  (SELECT count(*) FROM cube_institution_findings) AS institution_findings,
   (SELECT min(date) FROM inspections) AS first_day,
   (SELECT max(date) FROM inspections) AS last_day`
   );

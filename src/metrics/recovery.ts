@@ -320,6 +320,62 @@ LIMIT CAST(${limit} AS INTEGER)`;
 }
 
 /**
+ * The SQL that writes the cube's `cube_cases` (src/metrics/cube.ts): every case with any recovery,
+ * grouped and computed exactly as {@link largestCasesSql} does over all records, with its inspection
+ * cell (county, institution kind, inspection day, campaign, inspection kind: every dimension a filter
+ * can narrow; a case's dispositions all belong to one inspection) and the last decision as a DATE.
+ * The institution's name is not stored: the answer takes it from `institutions`.
+ *
+ * @returns the SELECT, over the detail tables
+ */
+export function casesCubeSql(): SqlQuery {
+  return sqlQuery`${recoverySql({})}
+SELECT any_value(county) AS county, any_value(institution_kind) AS institution_kind,
+  any_value(s.date) AS day, any_value(s.campaign_id) AS campaign_id, any_value(s.kind) AS inspection_kind,
+  coalesce(finding_id, case_inspection) AS id, any_value(case_inspection) AS inspection_id,
+  any_value(r.institution_code) AS institution_code,
+  coalesce(any_value(category), CAST(${NO_CATEGORY} AS VARCHAR)) AS category,
+  any_value(amount_involved) AS amount_involved,
+  CAST(sum(coalesce(amount, 0)) AS BIGINT) AS recovered,
+  string_agg(DISTINCT action, '、' ORDER BY action) AS actions,
+  max(decided_on) AS decided_on
+FROM r JOIN inspections AS s ON s.id = r.case_inspection
+GROUP BY coalesce(finding_id, case_inspection)
+ORDER BY recovered DESC, id`;
+}
+
+/**
+ * The SQL of {@link largestCases} answered from the cube's `cube_cases`: the same rows as
+ * {@link largestCasesSql} for every filter, from one table of one row per case instead of every
+ * disposition joined to its finding, inspection and institution (at 5M rows the detail query needs
+ * gigabytes of DuckDB-WASM's memory). Throws unless `limit` is a positive integer.
+ *
+ * @param filter - which records count (default {}: all)
+ * @param limit - how many cases (default 20)
+ * @returns the query, with its bound parameters
+ * @example
+ * ```ts
+ * const query = largestCasesCubeSql({within: "640104"}, 1);
+ * query.text.includes("cube_cases"); // → true
+ * (await db.query(query))[0]?.recovered; // → 6279058
+ * ```
+ */
+export function largestCasesCubeSql(filter: MetricFilter = {}, limit = 20): SqlQuery {
+  checkLimit(limit);
+  checkFilter(filter);
+  return sqlQuery`SELECT c.id, c.inspection_id, c.institution_code, i.name AS institution_name,
+  c.county, c.category, c.amount_involved, c.recovered, c.actions,
+  strftime(c.decided_on, '%Y-%m-%d') AS decided_on
+FROM (
+  SELECT * FROM cube_cases WHERE ${cellWhereSql(filter)}
+  ORDER BY recovered DESC, id
+  LIMIT CAST(${limit} AS INTEGER)
+) AS c
+JOIN institutions AS i ON i.code = c.institution_code
+ORDER BY c.recovered DESC, c.id`;
+}
+
+/**
  * The `limit` cases with the most recovered, refused or deducted, from a database: per finding (or
  * per inspection for recovery decided on the inspection as a whole), with the institution, county,
  * category, amount involved, amount recovered, actions and last decision date.
@@ -340,19 +396,11 @@ export async function largestCases(
   db: QueryDb,
   {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}
 ): Promise<RecoveryCase[]> {
-  const rows = await db.query(largestCasesSql(filter, limit));
-  return rows.map((r) => ({
-    id: String(r.id),
-    inspection_id: String(r.inspection_id),
-    institution_code: String(r.institution_code),
-    institution_name: String(r.institution_name),
-    county: String(r.county),
-    category: String(r.category),
-    amount_involved: r.amount_involved === null ? null : Number(r.amount_involved),
-    recovered: Number(r.recovered),
-    actions: String(r.actions),
-    decided_on: String(r.decided_on)
-  }));
+  // The SDK's choice: the cube's cases when the database has them (they cover every filter).
+  const rows = await db.query(
+    (await cubeOf(db))?.cases ? largestCasesCubeSql(filter, limit) : largestCasesSql(filter, limit)
+  );
+  return rows.map(recoveryCaseOf);
 }
 
 /**
@@ -401,4 +449,25 @@ export function largestCasesReference(
     .sort((a, b) => b.recovered - a.recovered || byCodePoint(a.id, b.id))
     .slice(0, limit)
     .map(({actionSet, ...c}) => ({...c, actions: [...actionSet].sort(byCodePoint).join("、")}));
+}
+
+/**
+ * One row of {@link largestCasesSql} or {@link largestCasesCubeSql} as a {@link RecoveryCase}.
+ *
+ * @param r - the row, as a database returns it
+ * @returns the case
+ */
+export function recoveryCaseOf(r: Record<string, unknown>): RecoveryCase {
+  return {
+    id: String(r.id),
+    inspection_id: String(r.inspection_id),
+    institution_code: String(r.institution_code),
+    institution_name: String(r.institution_name),
+    county: String(r.county),
+    category: String(r.category),
+    amount_involved: r.amount_involved === null ? null : Number(r.amount_involved),
+    recovered: Number(r.recovered),
+    actions: String(r.actions),
+    decided_on: String(r.decided_on)
+  };
 }

@@ -30,6 +30,16 @@ import {
   recoveryBreakdownCubeSql,
   recoveryBreakdownReference,
   recoveryBreakdownSql,
+  institutionFindingsOf,
+  institutionsWithFindings,
+  institutionsWithFindingsCubeSql,
+  institutionsWithFindingsReference,
+  institutionsWithFindingsSql,
+  largestCases,
+  largestCasesCubeSql,
+  largestCasesReference,
+  largestCasesSql,
+  recoveryCaseOf,
   type RecoveryData,
   type RecoveryDimension,
   toMetricRows,
@@ -292,6 +302,67 @@ describe("cube: recovery breakdowns", () => {
       expect(rows, by).toEqual(recoveryBreakdownReference(sets[0]!.data as RecoveryData, by, filter));
       expect(rows.length, by).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("cube: the largest cases and the institutions with findings", () => {
+  const limitArb = fc.constantFrom(1, 3, 20, 50, 500);
+  // The references' fields, from rows of either SQL.
+  const cases = (rows: Record<string, unknown>[]) => rows.map(recoveryCaseOf);
+  const institutions = (rows: Record<string, unknown>[]) => rows.map(institutionFindingsOf);
+
+  it("give the detail rows' and the JS reference's rows under generated filters and limits, natively and in DuckDB-WASM", async () => {
+    let nonEmpty = 0;
+    await fc.assert(
+      fc.asyncProperty(filterArb, limitArb, async (filter, limit) => {
+        for (const set of sets) {
+          const data = set.data as RecoveryData;
+          const detailCases = await set.native.query(largestCasesSql(filter, limit));
+          expect(cases(detailCases), `${set.name} cases: detail = reference`).toEqual(
+            largestCasesReference(data, {filter, limit})
+          );
+          // Exactly the same rows, types included.
+          const cubeCases = largestCasesCubeSql(filter, limit);
+          expect(await set.native.query(cubeCases), `${set.name} cases: cube = detail`).toEqual(detailCases);
+          expect(cases(await set.wasm.query(cubeCases)), `${set.name} cases: cube in WASM`).toEqual(
+            cases(detailCases)
+          );
+          const detailInstitutions = await set.native.query(institutionsWithFindingsSql(filter, limit));
+          expect(institutions(detailInstitutions), `${set.name} institutions: detail = reference`).toEqual(
+            institutionsWithFindingsReference(data, {filter, limit})
+          );
+          const cubeInstitutions = institutionsWithFindingsCubeSql(filter, limit);
+          expect(await set.native.query(cubeInstitutions), `${set.name} institutions: cube = detail`).toEqual(
+            detailInstitutions
+          );
+          expect(
+            institutions(await set.wasm.query(cubeInstitutions)),
+            `${set.name} institutions: cube in WASM`
+          ).toEqual(institutions(detailInstitutions));
+          if (detailCases.length > 0 && detailInstitutions.length > 0) nonEmpty += 1;
+        }
+      }),
+      {numRuns: 60, seed: 20261207}
+    );
+    expect(nonEmpty).toBeGreaterThan(10);
+  }, 240_000);
+
+  it("are answered from the cube by largestCases and institutionsWithFindings", async () => {
+    const db = sets[0]!.native;
+    const seen: string[] = [];
+    const spy: QueryDb = {query: (q) => (seen.push(q.text), db.query(q))};
+    const filter = {within: "640100", to: "2024-08-31"};
+    const data = sets[0]!.data as RecoveryData;
+    const top = await largestCases(spy, {filter, limit: 10});
+    expect(top).toEqual(largestCasesReference(data, {filter, limit: 10}));
+    expect(top.length).toBe(10);
+    const found = await institutionsWithFindings(spy, {filter, limit: 10});
+    expect(found).toEqual(institutionsWithFindingsReference(data, {filter, limit: 10}));
+    expect(found.length).toBe(10);
+    expect(seen.some((t) => t.includes("FROM cube_cases"))).toBe(true);
+    expect(seen.some((t) => t.includes("FROM cube_institution_findings"))).toBe(true);
+    // Neither reads a record table.
+    expect(seen.filter((t) => /\b(FROM|JOIN)\s+(inspections|findings|dispositions)\b/i.test(t))).toEqual([]);
   });
 });
 
