@@ -744,17 +744,12 @@ export const START_AT_LATEST_MS = 3000;
  * caller, so the page check still waits for DuckDB-WASM to start.
  */
 function afterFirstPaint(): Promise<void> {
+  // Whichever comes first resolves it (a second resolve does nothing).
   return new Promise((resolve) => {
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      resolve();
-    };
-    setTimeout(finish, START_AT_LATEST_MS);
+    setTimeout(resolve, START_AT_LATEST_MS);
     const idle = (): void => {
       const frame = (): void => {
-        requestAnimationFrame(() => setTimeout(finish, 0));
+        requestAnimationFrame(() => setTimeout(resolve, 0));
       };
       if (typeof requestIdleCallback === "function") requestIdleCallback(frame, {timeout: 500});
       else setTimeout(frame, 50);
