@@ -6,7 +6,26 @@
 import {sqlQuery, type QueryDb} from "../sql/template.js";
 
 /** The cube's format version: a database written by another version is answered from detail rows. */
-export const CUBE_VERSION = 3;
+export const CUBE_VERSION = 4;
+
+/**
+ * How many cases of each undated cell `cube_top_cases` keeps (src/metrics/cube.ts): `largestCases`
+ * with a limit up to this and no date in its filter is answered from it.
+ */
+export const TOP_CASES_PER_CELL = 50;
+
+/**
+ * Whether a filter narrows the inspection day (`from` or `to`). Without, the cube answers from its
+ * tables summed over every day (`cube_cells_all_days`, `cube_recoveries_weekly`,
+ * `cube_recovery_shares_all_days`, `cube_top_cases`): the same figures from up to a hundred times
+ * fewer rows (src/metrics/cube.ts).
+ *
+ * @param filter - the filter
+ * @returns true when the filter has `from` or `to`
+ */
+export function narrowsDays(filter: {from?: string; to?: string}): boolean {
+  return filter.from !== undefined || filter.to !== undefined;
+}
 
 /** What a database's cube holds (from `cube_meta`). */
 export interface CubeInfo {
@@ -19,6 +38,8 @@ export interface CubeInfo {
   shares: boolean;
   /** Whether it holds `cube_cases` and `cube_institution_findings` (largest cases, institutions with findings). */
   cases: boolean;
+  /** How many cases of each undated cell `cube_top_cases` holds. */
+  topCasesPerCell: number;
   /** Whether it holds the filter bar's choices (`cube_inspection_kinds`, `cube_meta`'s first and last day). */
   choices: boolean;
 }
@@ -41,9 +62,7 @@ export function cubeOf(db: QueryDb): Promise<CubeInfo | null> {
     info = (async () => {
       const [probe] = await db.query(CUBE_PROBE);
       if (Number(probe?.n ?? 0) === 0) return null;
-      const [meta] = await db.query(
-        sqlQuery`SELECT version, cell_metrics, institution_metrics FROM cube_meta`
-      );
+      const [meta] = await db.query(sqlQuery`SELECT * FROM cube_meta`);
       if (!meta || Number(meta.version) !== CUBE_VERSION) return null;
       const list = (value: unknown): Set<string> =>
         new Set(typeof value === "string" && value !== "" ? value.split(",") : []);
@@ -54,6 +73,7 @@ export function cubeOf(db: QueryDb): Promise<CubeInfo | null> {
         progress: true,
         shares: true,
         cases: true,
+        topCasesPerCell: Number(meta.top_cases_per_cell),
         choices: true
       };
     })();

@@ -3,7 +3,7 @@
  * DuckDB, in the loader), so that a page answers a metric from a few thousand cells instead of every
  * inspection, finding and disposition.
  *
- * Six tables, written beside the detail tables by {@link buildCube}:
+ * The tables, written beside the detail tables by {@link buildCube}:
  * - `cube_cells`: one row per inspection cell — county × institution kind × inspection day × campaign
  *   × inspection kind, every dimension a filter can narrow — with, for each metric declared
  *   `cube: "cells"`, its numerator and denominator summed over the records of that cell (money in fen,
@@ -27,6 +27,15 @@
  *   they stay in the full file with the records (src/duckdb/split.ts): a page asking for them still
  *   fetches it, but its query reads one table instead of joining every record (at 5M rows the detail
  *   query grew DuckDB-WASM's memory to 2.4 GB).
+ * - The undated tables, for a filter without `from` and `to` ({@link narrowsDays}; the filter bar sends
+ *   none until a date is chosen): `cube_cells_all_days` and `cube_recovery_shares_all_days` (the same
+ *   parts summed over every inspection day), `cube_recoveries_weekly` (the recoveries summed by cell and
+ *   the Friday ending the week of the decision, the buckets of weekly progress),
+ *   `cube_first_onsite_weeks` (institutions by cell and the Friday ending the week of their first on-site
+ *   inspection, of each campaign and of any: weekly progress's inspected counts) and `cube_top_cases`
+ *   (each undated cell's {@link TOP_CASES_PER_CELL} largest cases: a case belongs to one cell, so they
+ *   hold the largest cases of any set of cells up to that limit). At 5M rows they have about a hundredth
+ *   of the rows of the dated ones, and they are in the small file.
  * - `cube_inspection_kinds` and `cube_meta`'s first and last inspection day: what the filter bar
  *   offers (src/ui/page.ts's `loadFilterChoices`), so that no page reads the inspections to show it.
  * - `cube_meta`: the cube's version and the metrics it holds.
@@ -37,21 +46,26 @@
  */
 import {ident, joinSql, sqlQuery, type QueryDb, type SqlQuery} from "../sql/template.js";
 import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
-import {CUBE_VERSION, type CubeInfo} from "./cube-info.js";
+import {CUBE_VERSION, narrowsDays, TOP_CASES_PER_CELL, type CubeInfo} from "./cube-info.js";
 import {institutionFindingsCubeSql} from "./institutions.js";
 import {casesCubeSql, recoverySharesSql} from "./recovery.js";
 import {cellWhereSql, checkFilter, groupsSql, scopeSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
 
-export {CUBE_VERSION, cubeOf, type CubeInfo} from "./cube-info.js";
+export {CUBE_VERSION, cubeOf, narrowsDays, TOP_CASES_PER_CELL, type CubeInfo} from "./cube-info.js";
 
 /** The tables {@link buildCube} writes. */
 export const CUBE_TABLES = [
   "cube_cells",
+  "cube_cells_all_days",
   "cube_first_inspections",
   "cube_recoveries",
+  "cube_recoveries_weekly",
+  "cube_first_onsite_weeks",
   "cube_recovery_shares",
+  "cube_recovery_shares_all_days",
   "cube_cases",
+  "cube_top_cases",
   "cube_institution_findings",
   "cube_inspection_kinds",
   "cube_meta"
@@ -80,14 +94,29 @@ f_findings AS (SELECT * FROM cube_f_findings),
 f_dispositions AS (SELECT * FROM cube_f_dispositions)`;
 }
 
+/** How the cube is written: see {@link cubeBuildSql}. */
+export interface CubeOptions {
+  /**
+   * How many cases of each undated cell `cube_top_cases` keeps (default {@link TOP_CASES_PER_CELL});
+   * recorded in `cube_meta`, whence `largestCases` reads it. Tests lower it so that cells hold more.
+   */
+  topCasesPerCell?: number;
+}
+
 /**
  * The statements that write the cube into the current database (its detail tables already there),
  * in order. Temporary tables (`cube_f_*`, `cube_part_*`) are dropped at the end.
  *
  * @param metrics - the metrics to hold (those with `cube` declared are taken)
+ * @param options - how (default {})
  * @returns the statements, to run one after another
  */
-export function cubeBuildSql(metrics: readonly Metric[]): SqlQuery[] {
+export function cubeBuildSql(
+  metrics: readonly Metric[],
+  {topCasesPerCell = TOP_CASES_PER_CELL}: CubeOptions = {}
+): SqlQuery[] {
+  if (!Number.isInteger(topCasesPerCell) || topCasesPerCell < 1)
+    throw new RangeError(`每格保留的案件数须为正整数：${topCasesPerCell}`);
   const cells = metrics.filter((m) => m.cube === "cells");
   const statements: SqlQuery[] = [
     sqlQuery`CREATE OR REPLACE TEMP TABLE cube_cell_ids AS
@@ -163,6 +192,63 @@ ORDER BY ALL`,
 ${recoverySharesSql()}`,
     sqlQuery`CREATE OR REPLACE TABLE cube_cases AS
 ${casesCubeSql()}`,
+    // The undated tables: the same parts summed over every inspection day, for a filter without
+    // `from` and `to` (narrowsDays), which is what the filter bar sends unless a date is chosen.
+    sqlQuery`CREATE OR REPLACE TABLE cube_cells_all_days AS
+SELECT county, institution_kind, campaign_id, inspection_kind${
+      cells.length
+        ? sqlQuery`,
+  ${joinSql(
+    cells.flatMap((metric) =>
+      (["n", "d"] as const).map((part) => {
+        const column = ident(cubeColumn(metric, part));
+        return sqlQuery`CAST(sum(${column}) AS BIGINT) AS ${column}`;
+      })
+    ),
+    ",\n  "
+  )}`
+        : sqlQuery``
+    }
+FROM cube_cells GROUP BY ALL ORDER BY ALL`,
+    // Weekly progress buckets each decision by the Friday ending its week: storing that Friday as the
+    // decision day gives it the same buckets.
+    sqlQuery`CREATE OR REPLACE TABLE cube_recoveries_weekly AS
+SELECT county, institution_kind, campaign_id, inspection_kind,
+  CAST(decided_on + CAST((12 - isodow(decided_on)) % 7 AS INTEGER) AS DATE) AS decided_on,
+  CAST(sum(amount) AS BIGINT) AS amount
+FROM cube_recoveries GROUP BY ALL ORDER BY ALL`,
+    // Weekly progress counts an institution in the week of its first on-site inspection (of the
+    // campaign, or of any): those counts by cell and Friday, for both.
+    sqlQuery`CREATE OR REPLACE TABLE cube_first_onsite_weeks AS
+WITH onsite AS (
+  SELECT s.institution_code, s.campaign_id, s.date, i.division_code AS county, i.kind AS institution_kind
+  FROM inspections AS s JOIN institutions AS i ON i.code = s.institution_code
+  WHERE s.kind NOT IN ${[...NOT_ON_SITE]}
+),
+firsts AS (
+  SELECT county, institution_kind, CAST(NULL AS VARCHAR) AS campaign_id, TRUE AS all_campaigns, min(date) AS day
+  FROM onsite GROUP BY county, institution_kind, institution_code
+  UNION ALL
+  SELECT county, institution_kind, campaign_id, FALSE AS all_campaigns, min(date) AS day
+  FROM onsite WHERE campaign_id IS NOT NULL GROUP BY county, institution_kind, institution_code, campaign_id
+)
+SELECT county, institution_kind, campaign_id, all_campaigns,
+  CAST(day + CAST((12 - isodow(day)) % 7 AS INTEGER) AS DATE) AS friday, CAST(count(*) AS BIGINT) AS n
+FROM firsts GROUP BY ALL ORDER BY ALL`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_recovery_shares_all_days AS
+SELECT county, institution_kind, campaign_id, inspection_kind, dimension, key,
+  CAST(sum(amount) AS BIGINT) AS amount, CAST(sum(dispositions) AS BIGINT) AS dispositions
+FROM cube_recovery_shares GROUP BY ALL ORDER BY ALL`,
+    // A case belongs to one cell, so the largest cases of any set of undated cells are among the
+    // largest of each: each cell's first TOP_CASES_PER_CELL in largestCases' order answer any limit
+    // up to that.
+    sqlQuery`CREATE OR REPLACE TABLE cube_top_cases AS
+SELECT * EXCLUDE (day, cube_rank) FROM (
+  SELECT *, row_number() OVER (
+    PARTITION BY county, institution_kind, campaign_id, inspection_kind ORDER BY recovered DESC, id) AS cube_rank
+  FROM cube_cases
+) WHERE cube_rank <= CAST(${topCasesPerCell} AS INTEGER)
+ORDER BY recovered DESC, id`,
     sqlQuery`CREATE OR REPLACE TABLE cube_institution_findings AS
 ${institutionFindingsCubeSql()}`,
     sqlQuery`CREATE OR REPLACE TABLE cube_inspection_kinds AS SELECT DISTINCT kind FROM inspections ORDER BY kind`,
@@ -178,6 +264,8 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
   (SELECT count(*) FROM cube_recoveries) AS recoveries,
   (SELECT count(*) FROM cube_recovery_shares) AS recovery_shares,
   (SELECT count(*) FROM cube_cases) AS cases,
+  (SELECT count(*) FROM cube_top_cases) AS top_cases,
+  CAST(${topCasesPerCell} AS INTEGER) AS top_cases_per_cell,
   (SELECT count(*) FROM cube_institution_findings) AS institution_findings,
   (SELECT min(date) FROM inspections) AS first_day,
   (SELECT max(date) FROM inspections) AS last_day`
@@ -194,13 +282,15 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
  *
  * @param db - the database, native DuckDB at build time
  * @param metrics - the metrics to hold
+ * @param options - how (default {}: see {@link CubeOptions})
  * @returns the number of cells and of first-inspection rows written
  */
 export async function buildCube(
   db: QueryDb,
-  metrics: readonly Metric[]
+  metrics: readonly Metric[],
+  options: CubeOptions = {}
 ): Promise<{cells: number; firstInspections: number}> {
-  for (const statement of cubeBuildSql(metrics)) await db.query(statement);
+  for (const statement of cubeBuildSql(metrics, options)) await db.query(statement);
   const [meta] = await db.query(sqlQuery`SELECT cells, first_inspections FROM cube_meta`);
   return {cells: Number(meta?.cells ?? 0), firstInspections: Number(meta?.first_inspections ?? 0)};
 }
@@ -279,7 +369,7 @@ ${groupedParts(metric, level, filter.within)}`;
   }
   return sqlQuery`WITH parts AS (
   SELECT county, sum(${ident(cubeColumn(metric, "n"))}) AS numerator, sum(${ident(cubeColumn(metric, "d"))}) AS denominator
-  FROM cube_cells WHERE ${cellWhereSql(filter, {within: false})} GROUP BY county
+  FROM ${narrowsDays(filter) ? sqlQuery`cube_cells` : sqlQuery`cube_cells_all_days`} WHERE ${cellWhereSql(filter, {within: false})} GROUP BY county
 ),
 ${groupedParts(metric, level, filter.within)}`;
 }

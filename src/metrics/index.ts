@@ -40,9 +40,11 @@ export {
   cubeCovers,
   cubeOf,
   metricCubeSql,
+  narrowsDays,
   CUBE_DIMENSIONS,
   CUBE_TABLES,
   CUBE_VERSION,
+  TOP_CASES_PER_CELL,
   type CubeInfo
 } from "./cube.js";
 export * from "./campaign.js";

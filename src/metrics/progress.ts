@@ -6,7 +6,7 @@
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
 import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
-import {cubeOf} from "./cube.js";
+import {cubeOf, narrowsDays} from "./cube.js";
 import {fridaysBetween} from "./campaign.js";
 import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {cellWhereSql, groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
@@ -80,6 +80,18 @@ export function weeklyProgressSql(
   const recoveries = cube
     ? cubeRecoveries(filter)
     : sqlQuery`SELECT county, decided_on, amount FROM f_dispositions WHERE ${recoveredWhere()}`;
+  // Undated, the cube has the institutions counted by the week of their first on-site inspection.
+  const inspectedByWeek =
+    cube && !narrowsDays(filter)
+      ? sqlQuery`SELECT county, friday, sum(n) AS n FROM cube_first_onsite_weeks
+  WHERE ${filter.campaign === undefined ? sqlQuery`all_campaigns` : sqlQuery`NOT all_campaigns`}
+    AND ${cellWhereSql(filter, {within: false})}
+  GROUP BY ALL`
+      : sqlQuery`SELECT county, CAST(day + CAST((12 - isodow(day)) % 7 AS INTEGER) AS DATE) AS friday, count(*) AS n
+  FROM (
+    SELECT county, institution_code, min(date) AS day FROM f_inspections
+    WHERE kind NOT IN ${[...NOT_ON_SITE]} GROUP BY county, institution_code
+  ) GROUP BY ALL`;
   // A day's Friday: the day itself on a Friday (isodow 5), else the next one.
   return sqlQuery`${scopeSql(filter, {firstInspections: cube})},
 groups AS (${groupsSql(level, filter.within)}),
@@ -87,14 +99,7 @@ weeks AS (
   -- unnest() of the list form: the mvp build of DuckDB-WASM cannot bind a table function's parameters.
   SELECT CAST(unnest(generate_series(CAST(${first} AS DATE), CAST(${last} AS DATE), INTERVAL 7 DAY)) AS DATE) AS friday
 ),
-firsts AS (
-  SELECT county, institution_code, min(date) AS day FROM f_inspections
-  WHERE kind NOT IN ${[...NOT_ON_SITE]} GROUP BY county, institution_code
-),
-inspected_by_week AS (
-  SELECT county, CAST(day + CAST((12 - isodow(day)) % 7 AS INTEGER) AS DATE) AS friday, count(*) AS n
-  FROM firsts GROUP BY ALL
-),
+inspected_by_week AS (${inspectedByWeek}),
 recovered_by_week AS (
   SELECT county, CAST(decided_on + CAST((12 - isodow(decided_on)) % 7 AS INTEGER) AS DATE) AS friday,
     sum(amount) AS fen
@@ -133,7 +138,9 @@ export function progressCubeCovers(filter: MetricFilter): boolean {
 
 /** The recovered amounts by county and decision day from the cube, under a filter it covers. */
 function cubeRecoveries(filter: MetricFilter): SqlQuery {
-  return sqlQuery`SELECT county, decided_on, amount FROM cube_recoveries WHERE ${cellWhereSql(filter, {within: false})}`;
+  // Undated, the decisions summed by the Friday ending their week (the buckets below) suffice.
+  const table = narrowsDays(filter) ? sqlQuery`cube_recoveries` : sqlQuery`cube_recoveries_weekly`;
+  return sqlQuery`SELECT county, decided_on, amount FROM ${table} WHERE ${cellWhereSql(filter, {within: false})}`;
 }
 
 function toProgressRow(r: {

@@ -5,7 +5,7 @@
  */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
 import {joinSql, sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
-import {cubeOf} from "./cube-info.js";
+import {cubeOf, narrowsDays, TOP_CASES_PER_CELL} from "./cube-info.js";
 import {cellWhereSql, checkFilter, scopeData, scopeSql} from "./scope.js";
 import type {MetricData, MetricFilter} from "./types.js";
 
@@ -170,7 +170,8 @@ export function recoveryBreakdownCubeSql(by: RecoveryDimension, filter: MetricFi
   checkFilter(filter);
   return sqlQuery`SELECT key, CAST(coalesce(sum(amount), 0) AS BIGINT) AS amount,
   CAST(sum(dispositions) AS BIGINT) AS dispositions
-FROM cube_recovery_shares WHERE dimension = ${by} AND ${cellWhereSql(filter)}
+FROM ${narrowsDays(filter) ? sqlQuery`cube_recovery_shares` : sqlQuery`cube_recovery_shares_all_days`}
+WHERE dimension = ${by} AND ${cellWhereSql(filter)}
 GROUP BY 1 ORDER BY 1`;
 }
 
@@ -352,22 +353,32 @@ ORDER BY recovered DESC, id`;
  *
  * @param filter - which records count (default {}: all)
  * @param limit - how many cases (default 20)
+ * @param options - the cube's shape (default {})
+ * @param options.topCasesPerCell - how many cases of each undated cell `cube_top_cases` holds (its
+ *   `cube_meta.top_cases_per_cell`; default {@link TOP_CASES_PER_CELL}): a filter without a date and a
+ *   limit up to it is answered from those, any other from `cube_cases`
  * @returns the query, with its bound parameters
  * @example
  * ```ts
  * const query = largestCasesCubeSql({within: "640104"}, 1);
- * query.text.includes("cube_cases"); // → true
+ * query.text.includes("FROM cube_top_cases"); // → true
  * (await db.query(query))[0]?.recovered; // → 6279058
  * ```
  */
-export function largestCasesCubeSql(filter: MetricFilter = {}, limit = 20): SqlQuery {
+export function largestCasesCubeSql(
+  filter: MetricFilter = {},
+  limit = 20,
+  {topCasesPerCell = TOP_CASES_PER_CELL}: {topCasesPerCell?: number} = {}
+): SqlQuery {
   checkLimit(limit);
   checkFilter(filter);
   return sqlQuery`SELECT c.id, c.inspection_id, c.institution_code, i.name AS institution_name,
   c.county, c.category, c.amount_involved, c.recovered, c.actions,
   strftime(c.decided_on, '%Y-%m-%d') AS decided_on
 FROM (
-  SELECT * FROM cube_cases WHERE ${cellWhereSql(filter)}
+  SELECT * FROM ${
+    narrowsDays(filter) || limit > topCasesPerCell ? sqlQuery`cube_cases` : sqlQuery`cube_top_cases`
+  } WHERE ${cellWhereSql(filter)}
   ORDER BY recovered DESC, id
   LIMIT CAST(${limit} AS INTEGER)
 ) AS c
@@ -397,8 +408,11 @@ export async function largestCases(
   {filter = {}, limit = 20}: {filter?: MetricFilter; limit?: number} = {}
 ): Promise<RecoveryCase[]> {
   // The SDK's choice: the cube's cases when the database has them (they cover every filter).
+  const cube = await cubeOf(db);
   const rows = await db.query(
-    (await cubeOf(db))?.cases ? largestCasesCubeSql(filter, limit) : largestCasesSql(filter, limit)
+    cube?.cases
+      ? largestCasesCubeSql(filter, limit, {topCasesPerCell: cube.topCasesPerCell})
+      : largestCasesSql(filter, limit)
   );
   return rows.map(recoveryCaseOf);
 }

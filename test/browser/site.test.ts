@@ -600,7 +600,7 @@ describe("the overview filtered to a city", () => {
   });
 });
 
-/** Pages whose default view the small data file answers alone, and (the last two) pages that list records. */
+/** Pages whose default view the small data file answers alone, and (the last) a page that lists records. */
 const SMALL_FILE_PAGES = ["/", "/districts", "/progress", "/recovery", "/district/640100"];
 
 describe("the pre-baked first view", () => {
@@ -830,12 +830,16 @@ describe("the pre-baked first view", () => {
     const city = await open("/?city=640300", {off: true});
     expect(city.figures.length).toBeGreaterThan(0);
     fetched["/?city=640300"] = city.requested;
+    // The largest cases of a city: from the small file's cube_top_cases (no date, 20 cases).
+    const cases = await open("/recovery?city=640300", {off: true});
+    expect(cases.figures.length).toBeGreaterThan(0);
+    fetched["/recovery?city=640300"] = cases.requested;
     expect(fetched).toEqual({
       ...Object.fromEntries(SMALL_FILE_PAGES.map((p) => [p, ["fundwatch-core"]])),
       "/?city=640300": ["fundwatch-core"],
-      // The largest cases, and a district's institutions with their findings, list records: the full
-      // file is fetched after the small one.
-      "/recovery": ["fundwatch-core", "fundwatch"],
+      "/recovery?city=640300": ["fundwatch-core"],
+      // A district's institutions with their findings list records: the full file is fetched after
+      // the small one.
       "/district/640100": ["fundwatch-core", "fundwatch"]
     });
   });

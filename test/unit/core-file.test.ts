@@ -20,6 +20,7 @@ import {
   RECOVERY_DIMENSIONS,
   buildCube,
   largestCases,
+  TOP_CASES_PER_CELL,
   metricByDivision,
   rankDivisions,
   recoveryBreakdown,
@@ -201,13 +202,21 @@ describe("the small file answers as the full file does", () => {
       expect(numbers(await metricByDivision(db, metric, {level: "市"})), metric.id).toEqual(
         numbers(await metricByDivision(full.db, metric, {level: "市"}))
       );
-    const error = await largestCases(db, {limit: 5}).catch((e: unknown) => e);
-    expect(needsFullFile(error)).toBe(true);
-    conn.query(`ATTACH 'full.duckdb' AS ${FULL_CATALOG} (READ_ONLY)`);
+    // With no date and a limit up to TOP_CASES_PER_CELL, the small file's cube_top_cases answer alone.
     expect(numbers(await largestCases(db, {limit: 5}))).toEqual(
       numbers(await largestCases(full.db, {limit: 5}))
     );
     expect((await largestCases(db, {limit: 5})).length).toBe(5);
+    // A date, or more cases: cube_cases, in the full file.
+    const dated = {filter: {to: "2024-08-31"}, limit: 5};
+    const error = await largestCases(db, dated).catch((e: unknown) => e);
+    expect(needsFullFile(error)).toBe(true);
+    expect(
+      needsFullFile(await largestCases(db, {limit: TOP_CASES_PER_CELL + 1}).catch((e: unknown) => e))
+    ).toBe(true);
+    conn.query(`ATTACH 'full.duckdb' AS ${FULL_CATALOG} (READ_ONLY)`);
+    expect(numbers(await largestCases(db, dated))).toEqual(numbers(await largestCases(full.db, dated)));
+    expect((await largestCases(db, dated)).length).toBe(5);
   }, 120_000);
 
   it("alone: the default (unfiltered) figures of every metric, breakdown, weekly progress and the filter bar", async () => {

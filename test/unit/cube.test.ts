@@ -24,6 +24,8 @@ import {
   metricQuery,
   metricReference,
   metricSql,
+  narrowsDays,
+  TOP_CASES_PER_CELL,
   progressCubeCovers,
   RECOVERY_DIMENSIONS,
   recoveryBreakdown,
@@ -46,7 +48,8 @@ import {
   weeklyProgress,
   weeklyProgressReference,
   weeklyProgressSql,
-  type MetricData
+  type MetricData,
+  type MetricFilter
 } from "../../src/metrics/index.js";
 import {sqlQuery, type QueryDb, type SqlQuery} from "../../src/sql/template.js";
 import {loadFilterChoices} from "../../src/ui/page.js";
@@ -56,7 +59,15 @@ import {dayArb, filterArb, levelArb, wasmQuery} from "../support/metric-filters.
 
 let dir: string;
 let wasmDb: WasmDb;
-const sets: {name: string; data: MetricData; native: QueryDb; wasm: QueryDb; close: () => void}[] = [];
+const sets: {
+  name: string;
+  data: MetricData;
+  native: QueryDb;
+  wasm: QueryDb;
+  /** How many cases of each undated cell its cube_top_cases holds. */
+  topCasesPerCell: number;
+  close: () => void;
+}[] = [];
 
 const nativeDb = (conn: DuckDBConnection): QueryDb => ({
   async query(q: SqlQuery) {
@@ -68,12 +79,12 @@ const nativeDb = (conn: DuckDBConnection): QueryDb => ({
 });
 
 /** Writes `result` as the loader does (detail tables, then the cube) and opens it natively and in WASM. */
-async function open(name: string, result: IngestResult): Promise<void> {
+async function open(name: string, result: IngestResult, topCasesPerCell = TOP_CASES_PER_CELL): Promise<void> {
   const file = join(dir, `${name}.duckdb`);
   let written: {cells: number; firstInspections: number} | undefined;
   await writeDuckDBFile(file, toTables(result, {source: name, generatedAt: generationTime()}), {
     after: async (db) => {
-      written = await buildCube(db, METRICS);
+      written = await buildCube(db, METRICS, {topCasesPerCell});
       return [];
     }
   });
@@ -90,6 +101,7 @@ async function open(name: string, result: IngestResult): Promise<void> {
     data: metricDataOf(result) as unknown as MetricData,
     native: nativeDb(conn),
     wasm: wasmQuery(wasm),
+    topCasesPerCell,
     close: () => (conn.closeSync(), instance.closeSync())
   });
 }
@@ -134,7 +146,8 @@ beforeAll(async () => {
     await ingest([join(import.meta.dirname, "..", "..", "data", "ningxia")], {today: "2024-12-31"})
   );
   await generate({rows: 3000, seed: 7, out: join(dir, "gen"), format: "csv"});
-  await open("rough", roughen(await ingest([join(dir, "gen")], {today: "2024-12-31"})));
+  // Two cases a cell in its top cases: most cells hold more, so a wrong choice of which to keep shows.
+  await open("rough", roughen(await ingest([join(dir, "gen")], {today: "2024-12-31"})), 2);
 }, 180_000);
 afterAll(async () => {
   for (const s of sets) s.close();
@@ -149,6 +162,24 @@ const coveredArb = filterArb.map((filter) => {
   return rest;
 });
 
+/** Filters without a date: the cube answers them from its undated tables (cube_cells_all_days…). */
+const undatedArb = filterArb.map((filter) => {
+  const rest = {...filter};
+  delete rest.from;
+  delete rest.to;
+  return rest;
+});
+
+/** Any filter, half of them without a date, so that both the dated and the undated tables are compared. */
+const anyFilterArb = fc.oneof(filterArb, undatedArb);
+
+/** A filter without its `to`. */
+function withoutTo(filter: MetricFilter): MetricFilter {
+  const rest = {...filter};
+  delete rest.to;
+  return rest;
+}
+
 async function rowsOf(db: QueryDb, query: SqlQuery) {
   return toMetricRows((await db.query(query)) as {code: unknown; numerator: unknown; denominator: unknown}[]);
 }
@@ -158,8 +189,9 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("cube: metric %s", (_, met
     expect(["cells", "institutions"]).toContain(metric.cube);
   });
   it("gives the detail rows' and the JS reference's parts under generated filters, natively and in DuckDB-WASM", async () => {
-    const arb = metric.cube === "institutions" ? fc.oneof(coveredArb, filterArb) : filterArb;
+    const arb = metric.cube === "institutions" ? fc.oneof(coveredArb, anyFilterArb) : anyFilterArb;
     let answered = 0;
+    let undated = 0;
     await fc.assert(
       fc.asyncProperty(arb, levelArb, async (filter, level) => {
         const cube = metricCubeSql(metric, {level, filter});
@@ -171,6 +203,7 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("cube: metric %s", (_, met
           );
           if (!cube) continue;
           answered += 1;
+          if (!narrowsDays(filter)) undated += 1;
           expect(await rowsOf(set.native, cube), `${set.name} cube = detail`).toEqual(detail);
           expect(await rowsOf(set.wasm, cube), `${set.name} cube in WASM`).toEqual(detail);
         }
@@ -178,6 +211,9 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("cube: metric %s", (_, met
       {numRuns: 40, seed: 20261205}
     );
     expect(answered).toBeGreaterThan(20);
+    // Both the dated tables and the undated ones (cube_cells_all_days) were compared.
+    expect(undated).toBeGreaterThan(4);
+    expect(undated).toBeLessThan(answered);
   }, 180_000);
   it("gives the same unfiltered figures at every level, and they are not all zero", async () => {
     for (const set of sets)
@@ -192,9 +228,10 @@ describe.each(METRICS.map((m) => [m.id, m] as const))("cube: metric %s", (_, met
 describe("cube: weekly progress", () => {
   it("gives the detail rows' and the JS reference's weeks under generated filters, natively and in DuckDB-WASM", async () => {
     let answered = 0;
+    let undated = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(coveredArb, filterArb),
+        fc.oneof(coveredArb, coveredArb.map(withoutTo), anyFilterArb),
         levelArb,
         dayArb,
         dayArb,
@@ -222,6 +259,9 @@ describe("cube: weekly progress", () => {
             );
             if (!cube) continue;
             answered += 1;
+            if (!narrowsDays(filter)) undated += 1;
+            for (const table of ["cube_recoveries_weekly", "cube_first_onsite_weeks"])
+              expect(cube.text.includes(table), `${table} exactly when undated`).toBe(!narrowsDays(filter));
             expect(await set.native.query(cube), `${set.name} cube = detail`).toEqual(detail);
             expect(
               (await set.wasm.query(cube)).map((r) => ({
@@ -245,6 +285,8 @@ describe("cube: weekly progress", () => {
       {numRuns: 40, seed: 20261205}
     );
     expect(answered).toBeGreaterThan(10);
+    expect(undated).toBeGreaterThan(4);
+    expect(undated).toBeLessThan(answered);
   }, 180_000);
 
   it("is answered from the cube by weeklyProgress when covered", async () => {
@@ -266,8 +308,9 @@ describe("cube: recovery breakdowns", () => {
 
   it("gives the detail rows' and the JS reference's shares under generated filters, natively and in DuckDB-WASM", async () => {
     let nonEmpty = 0;
+    let undated = 0;
     await fc.assert(
-      fc.asyncProperty(dimensionArb, filterArb, async (by, filter) => {
+      fc.asyncProperty(dimensionArb, anyFilterArb, async (by, filter) => {
         const cube = recoveryBreakdownCubeSql(by, filter);
         const detailSql = recoveryBreakdownSql(by, filter);
         for (const set of sets) {
@@ -281,11 +324,13 @@ describe("cube: recovery breakdowns", () => {
             shares(detail)
           );
           if (detail.length > 0) nonEmpty += 1;
+          if (!narrowsDays(filter)) undated += 1;
         }
       }),
       {numRuns: 60, seed: 20261206}
     );
     expect(nonEmpty).toBeGreaterThan(10);
+    expect(undated).toBeGreaterThan(4);
   }, 180_000);
 
   it("is answered from the cube by recoveryBreakdown, for every dimension", async () => {
@@ -306,15 +351,16 @@ describe("cube: recovery breakdowns", () => {
 });
 
 describe("cube: the largest cases and the institutions with findings", () => {
-  const limitArb = fc.constantFrom(1, 3, 20, 50, 500);
+  const limitArb = fc.constantFrom(1, 2, 3, 20, 50, 500);
   // The references' fields, from rows of either SQL.
   const cases = (rows: Record<string, unknown>[]) => rows.map(recoveryCaseOf);
   const institutions = (rows: Record<string, unknown>[]) => rows.map(institutionFindingsOf);
 
   it("give the detail rows' and the JS reference's rows under generated filters and limits, natively and in DuckDB-WASM", async () => {
     let nonEmpty = 0;
+    let topCases = 0;
     await fc.assert(
-      fc.asyncProperty(filterArb, limitArb, async (filter, limit) => {
+      fc.asyncProperty(anyFilterArb, limitArb, async (filter, limit) => {
         for (const set of sets) {
           const data = set.data as RecoveryData;
           const detailCases = await set.native.query(largestCasesSql(filter, limit));
@@ -322,7 +368,7 @@ describe("cube: the largest cases and the institutions with findings", () => {
             largestCasesReference(data, {filter, limit})
           );
           // Exactly the same rows, types included.
-          const cubeCases = largestCasesCubeSql(filter, limit);
+          const cubeCases = largestCasesCubeSql(filter, limit, {topCasesPerCell: set.topCasesPerCell});
           expect(await set.native.query(cubeCases), `${set.name} cases: cube = detail`).toEqual(detailCases);
           expect(cases(await set.wasm.query(cubeCases)), `${set.name} cases: cube in WASM`).toEqual(
             cases(detailCases)
@@ -340,11 +386,14 @@ describe("cube: the largest cases and the institutions with findings", () => {
             `${set.name} institutions: cube in WASM`
           ).toEqual(institutions(detailInstitutions));
           if (detailCases.length > 0 && detailInstitutions.length > 0) nonEmpty += 1;
+          if (cubeCases.text.includes("cube_top_cases")) topCases += 1;
         }
       }),
       {numRuns: 60, seed: 20261207}
     );
     expect(nonEmpty).toBeGreaterThan(10);
+    // The undated cells' top cases answered some (a limit up to TOP_CASES_PER_CELL, no date), cube_cases the rest.
+    expect(topCases).toBeGreaterThan(4);
   }, 240_000);
 
   it("are answered from the cube by largestCases and institutionsWithFindings", async () => {
@@ -403,6 +452,36 @@ describe("the SDK's choice of engine", () => {
     expect((await metricQuery(db, metricById("coverage"), {filter: {to: "2024-08-31"}})).text).toContain(
       "cube_first_inspections"
     );
+    // Without a date, the tables summed over every day.
+    expect(
+      (await metricQuery(db, metricById("recovery_total"), {filter: {within: "640100"}})).text
+    ).toContain("FROM cube_cells_all_days");
+    expect((await metricQuery(db, metricById("recovery_total"), {filter: {to: "2024-08-31"}})).text).toMatch(
+      /FROM cube_cells\b(?!_)/
+    );
+    const picked = async (run: (spy: QueryDb) => Promise<unknown>): Promise<string> => {
+      const seen: string[] = [];
+      await run({query: (q) => (seen.push(q.text), db.query(q))});
+      return seen.join("\n");
+    };
+    expect(await picked((spy) => recoveryBreakdown(spy, "category", {within: "640100"}))).toContain(
+      "cube_recovery_shares_all_days"
+    );
+    expect(
+      await picked((spy) =>
+        weeklyProgress(spy, {level: "市", from: "2024-05-15", to: "2024-09-27", filter: {campaign: "ZX2024"}})
+      )
+    ).toMatch(
+      /cube_recoveries_weekly[^]*cube_first_onsite_weeks|cube_first_onsite_weeks[^]*cube_recoveries_weekly/
+    );
+    expect(
+      await picked((spy) => largestCases(spy, {filter: {within: "640100"}, limit: TOP_CASES_PER_CELL}))
+    ).toContain("FROM cube_top_cases");
+    const beyond = await picked((spy) =>
+      largestCases(spy, {filter: {within: "640100"}, limit: TOP_CASES_PER_CELL + 1})
+    );
+    expect(beyond).toContain("FROM cube_cases");
+    expect(beyond).not.toContain("cube_top_cases");
     const detail = await metricQuery(db, metricById("coverage"), {filter: {from: "2024-06-01"}});
     expect(detail.text).not.toContain("cube_");
     expect(detail).toEqual(metricSql(metricById("coverage"), {filter: {from: "2024-06-01"}}));
@@ -455,5 +534,22 @@ describe("the SDK's choice of engine", () => {
     );
     expect(Number(meta?.cells)).toBeLessThanOrEqual(Number(meta?.inspections));
     expect(Number(meta?.first_inspections)).toBeLessThanOrEqual(Number(meta?.inspections));
+    // The undated tables: fewer rows than the dated ones, and at most TOP_CASES_PER_CELL cases a cell.
+    const [rows] = await db.query(sqlQuery`SELECT
+  (SELECT count(*) FROM cube_cells) AS cells, (SELECT count(*) FROM cube_cells_all_days) AS cells_all,
+  (SELECT count(*) FROM cube_recoveries) AS recoveries,
+  (SELECT count(*) FROM cube_recoveries_weekly) AS weekly,
+  (SELECT count(*) FROM cube_recovery_shares) AS shares,
+  (SELECT count(*) FROM cube_recovery_shares_all_days) AS shares_all,
+  (SELECT count(*) FROM cube_cases) AS cases, (SELECT count(*) FROM cube_top_cases) AS top,
+  (SELECT max(n) FROM (SELECT count(*) AS n FROM cube_top_cases
+    GROUP BY county, institution_kind, campaign_id, inspection_kind)) AS most`);
+    expect(Number(rows?.cells_all)).toBeLessThan(Number(rows?.cells));
+    expect(Number(rows?.weekly)).toBeLessThan(Number(rows?.recoveries));
+    expect(Number(rows?.shares_all)).toBeLessThan(Number(rows?.shares));
+    // Built with two cases a cell: the cells held more, so it kept fewer than all.
+    expect(Number(rows?.top)).toBeLessThan(Number(rows?.cases));
+    expect(Number(rows?.top)).toBeGreaterThan(0);
+    expect(Number(rows?.most)).toBe(sets[1]!.topCasesPerCell);
   });
 });
