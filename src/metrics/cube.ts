@@ -45,7 +45,7 @@
  * same for every page; the tests require cube = detail rows = JS reference exactly.
  */
 import {ident, joinSql, sqlQuery, type QueryDb, type SqlQuery} from "../sql/template.js";
-import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
+import {fridayOfSql, NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {CUBE_VERSION, narrowsDays, TOP_CASES_PER_CELL, type CubeInfo} from "./cube-info.js";
 import {institutionFindingsCubeSql} from "./institutions.js";
 import {casesCubeSql, recoverySharesSql} from "./recovery.js";
@@ -214,7 +214,7 @@ FROM cube_cells GROUP BY ALL ORDER BY ALL`,
     // decision day gives it the same buckets.
     sqlQuery`CREATE OR REPLACE TABLE cube_recoveries_weekly AS
 SELECT county, institution_kind, campaign_id, inspection_kind,
-  CAST(decided_on + CAST((12 - isodow(decided_on)) % 7 AS INTEGER) AS DATE) AS decided_on,
+  ${fridayOfSql("decided_on")} AS decided_on,
   CAST(sum(amount) AS BIGINT) AS amount
 FROM cube_recoveries GROUP BY ALL ORDER BY ALL`,
     // Weekly progress counts an institution in the week of its first on-site inspection (of the
@@ -233,7 +233,7 @@ firsts AS (
   FROM onsite WHERE campaign_id IS NOT NULL GROUP BY county, institution_kind, institution_code, campaign_id
 )
 SELECT county, institution_kind, campaign_id, all_campaigns,
-  CAST(day + CAST((12 - isodow(day)) % 7 AS INTEGER) AS DATE) AS friday, CAST(count(*) AS BIGINT) AS n
+  ${fridayOfSql("day")} AS friday, CAST(count(*) AS BIGINT) AS n
 FROM firsts GROUP BY ALL ORDER BY ALL`,
     sqlQuery`CREATE OR REPLACE TABLE cube_recovery_shares_all_days AS
 SELECT county, institution_kind, campaign_id, inspection_kind, dimension, key,

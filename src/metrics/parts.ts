@@ -1,6 +1,6 @@
 /** Helpers the metrics share: adding parts per county, groups of actions, ratios of action counts. */
 import {RECOVERY_ACTIONS} from "../schema/actions.js";
-import {sqlQuery, type SqlQuery} from "../sql/template.js";
+import {ident, sqlQuery, type SqlQuery} from "../sql/template.js";
 import type {Metric, MetricParts} from "./types.js";
 
 export class PartsByCounty {
@@ -68,4 +68,15 @@ FROM f_dispositions GROUP BY county`,
  */
 export function recoveredWhere(): SqlQuery {
   return sqlQuery`action IN ${[...RECOVERY_ACTIONS]} AND amount IS NOT NULL`;
+}
+
+/**
+ * The Friday ending the week of a DATE column (the day itself on a Friday, isodow 5, else the next
+ * one): weekly progress's buckets, shared by its query and the cube's weekly tables so they agree.
+ *
+ * @param column - the column's name, a fixed identifier (never user input)
+ * @returns the SQL expression, a DATE
+ */
+export function fridayOfSql(column: "day" | "decided_on"): SqlQuery {
+  return sqlQuery`CAST(${ident(column)} + CAST((12 - isodow(${ident(column)})) % 7 AS INTEGER) AS DATE)`;
 }

@@ -8,7 +8,7 @@ import {RECOVERY_ACTIONS} from "../schema/actions.js";
 import {sqlQuery, type SqlQuery, type QueryDb} from "../sql/template.js";
 import {cubeOf, narrowsDays} from "./cube.js";
 import {fridaysBetween} from "./campaign.js";
-import {NOT_ON_SITE, recoveredWhere} from "./parts.js";
+import {fridayOfSql, NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {cellWhereSql, groupsOf, groupsSql, scopeData, scopeSql} from "./scope.js";
 import type {DivisionLevel, MetricData, MetricFilter} from "./types.js";
 
@@ -87,12 +87,12 @@ export function weeklyProgressSql(
   WHERE ${filter.campaign === undefined ? sqlQuery`all_campaigns` : sqlQuery`NOT all_campaigns`}
     AND ${cellWhereSql(filter, {within: false})}
   GROUP BY ALL`
-      : sqlQuery`SELECT county, CAST(day + CAST((12 - isodow(day)) % 7 AS INTEGER) AS DATE) AS friday, count(*) AS n
+      : sqlQuery`SELECT county, ${fridayOfSql("day")} AS friday, count(*) AS n
   FROM (
     SELECT county, institution_code, min(date) AS day FROM f_inspections
     WHERE kind NOT IN ${[...NOT_ON_SITE]} GROUP BY county, institution_code
   ) GROUP BY ALL`;
-  // A day's Friday: the day itself on a Friday (isodow 5), else the next one.
+  // Each day counts in the week ending on its Friday (fridayOfSql).
   return sqlQuery`${scopeSql(filter, {firstInspections: cube})},
 groups AS (${groupsSql(level, filter.within)}),
 weeks AS (
@@ -101,7 +101,7 @@ weeks AS (
 ),
 inspected_by_week AS (${inspectedByWeek}),
 recovered_by_week AS (
-  SELECT county, CAST(decided_on + CAST((12 - isodow(decided_on)) % 7 AS INTEGER) AS DATE) AS friday,
+  SELECT county, ${fridayOfSql("decided_on")} AS friday,
     sum(amount) AS fen
   FROM (${recoveries}) GROUP BY ALL
 ),
