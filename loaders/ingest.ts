@@ -12,7 +12,7 @@ import {open, readdir, stat} from "node:fs/promises";
 import {basename, extname, join, relative, resolve, sep} from "node:path";
 import {DATASETS} from "../src/schema/index.js";
 import {RECOVERY_ACTIONS} from "../src/schema/actions.js";
-import type {Column, Dataset, ParseContext} from "../src/schema/dataset.js";
+import {parseCell, type Column, type Dataset, type ParseContext} from "../src/schema/dataset.js";
 import {
   cellText,
   isMissing,
@@ -856,25 +856,20 @@ function parseFile(
     for (const [field, col] of Object.entries(ds.columns) as [string, Column][]) {
       const mapped = mapping.fields.get(field);
       const cell = mapped ? (cells[mapped.index] ?? null) : null;
-      if (isMissing(cell) && col.optional && col.duck !== "BOOLEAN") {
-        row[field] = null;
-        continue;
-      }
-      const parsed = col.parse(cell, {...ctxBase, unit: mapped?.unit ?? "元"});
-      if (parsed.ok) row[field] = parsed.value;
-      else {
-        const missingRequired = isMissing(cell) && !col.optional;
+      const outcome = parseCell(field, col, cell, {...ctxBase, unit: mapped?.unit ?? "元"});
+      if (outcome.state === "null") row[field] = null;
+      else if (outcome.state === "ok") row[field] = outcome.value;
+      else
         rowIssues.push({
           file,
           sheet,
           line,
           column: mapped?.header ?? col.header,
           value: cellText(cell),
-          reason: missingRequired ? `「${col.header}」不能为空` : parsed.reason,
-          reason_en: missingRequired ? `${col.label_en} is required` : parsed.reason_en,
-          rule: missingRequired ? "required" : `invalid-${field}`
+          reason: outcome.reason,
+          reason_en: outcome.reason_en,
+          rule: outcome.rule
         });
-      }
     }
     const {rejected: outOfRange, warned: implausible} = rangeIssues(ds, mapping, row, cells, limits);
     rowIssues.push(...outOfRange.map((issue) => ({...at, ...issue})));

@@ -6,6 +6,7 @@
 import {z} from "zod";
 import {
   fail,
+  isMissing,
   ok,
   parseAmountFen,
   parseBool,
@@ -18,6 +19,7 @@ import {
   type MoneyUnitName,
   type Parsed
 } from "../parse/values.js";
+import {UNIT_SCALE, letSql} from "../parse/values-sql.js";
 
 /** DuckDB column types used by the loaders. Money is BIGINT fen; dates are DATE. */
 export type DuckType = "VARCHAR" | "BIGINT" | "INTEGER" | "DOUBLE" | "BOOLEAN" | "DATE";
@@ -30,6 +32,21 @@ export interface ParseContext {
   date1904: boolean;
   /** Resolves a division code, name or alias to its code; undefined if unknown. */
   resolveDivision?: (text: string) => string | undefined;
+}
+
+/**
+ * What a column's SQL twin ({@link Column.sql}) needs beyond the cell: the same as {@link ParseContext},
+ * with the division aliases as a table (`alias` squashed as the ingest squashes it, `code`).
+ */
+export interface SqlParseContext {
+  unit: MoneyUnitName;
+  date1904: boolean;
+  /**
+   * A column in the query's scope (trusted identifier) holding the alias table as a
+   * `MAP(VARCHAR, VARCHAR)`, squashed alias → code (`SELECT map(list(alias), list(code)) AS … FROM …`
+   * joined to the rows); without it a division must be a code.
+   */
+  divisionAliases?: string;
 }
 
 export interface Column<T = unknown> {
@@ -45,7 +62,30 @@ export interface Column<T = unknown> {
   /** An example value for the templates. */
   example: string;
   parse(cell: Cell, ctx: ParseContext): Parsed<T>;
+  /**
+   * {@link parse} as SQL over the raw text column `x` (an identifier or expression; VARCHAR, NULL for
+   * an empty cell): a STRUCT `{ok, v, reason, reason_en}` as the macros of src/parse/values-sql.ts give
+   * it (`ok IS NULL`: left to `parse`). Needs `VALUE_MACROS` on the connection.
+   */
+  sql(x: string, ctx: SqlParseContext): string;
   zod: z.ZodType<T>;
+}
+
+/** A SQL string literal of a constant from the schema (never of data). */
+function lit(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The parse `parsed` refused when `test` is false, with `reason`; else as it is. `test` and the reasons
+ * are SQL over `fw_r` (the parse's STRUCT, computed once).
+ */
+function refineSql(parsed: string, suffix: string, test: string, reason: string, reasonEn: string): string {
+  return letSql(
+    parsed,
+    "fw_r",
+    `CASE WHEN fw_r.ok AND NOT (${test}) THEN fw_fail_${suffix}(${reason}, ${reasonEn}) ELSE fw_r END`
+  );
 }
 
 interface Common {
@@ -59,7 +99,7 @@ function column<T>(
   header: string,
   label_en: string,
   common: Common,
-  rest: Pick<Column<T>, "duck" | "parse" | "zod"> & {values?: readonly string[]}
+  rest: Pick<Column<T>, "duck" | "parse" | "sql" | "zod"> & {values?: readonly string[]}
 ): Column<T> {
   return {
     header,
@@ -83,6 +123,16 @@ export function text(
   return column(header, label_en, common, {
     duck: "VARCHAR",
     zod: pattern ? z.string().regex(pattern) : z.string().min(1),
+    sql(x) {
+      if (!pattern) return `fw_text(${x})`;
+      return refineSql(
+        `fw_text(${x})`,
+        "t",
+        `regexp_matches(fw_r.v, ${lit(pattern.source)})`,
+        `${lit(`${patternMessage ?? "格式不正确"}：`)} || fw_r.v`,
+        `'malformed value: ' || fw_r.v`
+      );
+    },
     parse(cell) {
       const parsed = parseText(cell);
       if (!parsed.ok || !pattern) return parsed;
@@ -101,6 +151,15 @@ export function count(header: string, label_en: string, common: Common): Column<
   return column(header, label_en, common, {
     duck: "INTEGER",
     zod: z.number().int().nonnegative().max(INTEGER_MAX),
+    sql(x) {
+      return refineSql(
+        `fw_count(${x})`,
+        "i",
+        `fw_r.v <= ${INTEGER_MAX}`,
+        `'数量过大：' || ${x} || '（超过可存储的上限 2,147,483,647）'`,
+        `'count too large to store: ' || ${x}`
+      );
+    },
     parse(cell) {
       const parsed = parseCount(cell);
       if (parsed.ok && parsed.value > INTEGER_MAX)
@@ -118,6 +177,15 @@ export function amount(header: string, label_en: string, common: Common): Column
   return column(header, label_en, common, {
     duck: "BIGINT",
     zod: z.bigint().nonnegative(),
+    sql(x, ctx) {
+      return refineSql(
+        `fw_amount(${x}, ${UNIT_SCALE[ctx.unit]})`,
+        "h",
+        `fw_r.v >= 0`,
+        `'金额不能为负：' || ${x}`,
+        `'amount must not be negative: ' || ${x}`
+      );
+    },
     parse(cell, ctx) {
       const parsed = parseAmountFen(cell, ctx.unit);
       if (parsed.ok && parsed.value < 0n)
@@ -132,6 +200,7 @@ export function percent(header: string, label_en: string, common: Common): Colum
   return column(header, label_en, common, {
     duck: "DOUBLE",
     zod: z.number().min(0).max(100),
+    sql: (x) => `fw_percent(${x})`,
     parse: (cell) => parsePercent(cell)
   });
 }
@@ -141,6 +210,7 @@ export function date(header: string, label_en: string, common: Common): Column<s
   return column(header, label_en, common, {
     duck: "DATE",
     zod: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    sql: (x, ctx) => `fw_date(${x}, ${ctx.date1904})`,
     parse: (cell, ctx) => parseDate(cell, {date1904: ctx.date1904})
   });
 }
@@ -150,6 +220,7 @@ export function bool(header: string, label_en: string, common: Common): Column<b
   return column(header, label_en, common, {
     duck: "BOOLEAN",
     zod: z.boolean(),
+    sql: (x) => `fw_bool(${x})`,
     parse: (cell) => parseBool(cell)
   });
 }
@@ -174,6 +245,22 @@ export function oneOf<const V extends string>(
     duck: "VARCHAR",
     values: canonical,
     zod: z.enum(canonical as [V, ...V[]]),
+    sql(x) {
+      const cases = [...lookup].map(([spelling, value]) => `WHEN ${lit(spelling)} THEN ${lit(value)}`);
+      // Most cells are written as a canonical value: a quick IN list before the lookup of every spelling.
+      const found = `CASE WHEN fw_r.v IN (${canonical.map(lit).join(", ")}) THEN fw_r.v ELSE CASE fw_squash(fw_r.v) ${cases.join(" ")} END END`;
+      return letSql(
+        `fw_text(${x})`,
+        "fw_r",
+        letSql(
+          found,
+          "fw_found",
+          `CASE WHEN fw_r.ok AND fw_found IS NULL THEN fw_fail_t(${lit("「")} || fw_r.v || ${lit(
+            `」不在允许的取值中（${canonical.join("、")}）`
+          )}, '"' || fw_r.v || '" is not one of the allowed values') WHEN fw_r.ok THEN fw_ok_t(fw_found) ELSE fw_r END`
+        )
+      );
+    },
     parse(cell) {
       const parsed = parseText(cell);
       if (!parsed.ok) return parsed;
@@ -193,6 +280,25 @@ export function division(header: string, label_en: string, common: Common): Colu
   return column(header, label_en, common, {
     duck: "VARCHAR",
     zod: z.string().regex(DIVISION_CODE),
+    sql(x, ctx) {
+      if (!ctx.divisionAliases)
+        return refineSql(
+          `fw_text(${x})`,
+          "t",
+          `regexp_matches(fw_r.v, ${lit(DIVISION_CODE.source)})`,
+          `'不是区划编码：' || fw_r.v`,
+          `'not a division code: ' || fw_r.v`
+        );
+      return letSql(
+        `fw_text(${x})`,
+        "fw_r",
+        letSql(
+          `${ctx.divisionAliases}[fw_squash(fw_r.v)]`,
+          "fw_code",
+          `CASE WHEN fw_r.ok AND fw_code IS NULL THEN fw_fail_t('未知区划「' || fw_r.v || '」（不做模糊匹配，请使用区划表中的编码、名称或别名）', 'unknown division "' || fw_r.v || '" (no fuzzy matching)') WHEN fw_r.ok THEN fw_ok_t(fw_code) ELSE fw_r END`
+        )
+      );
+    },
     parse(cell, ctx) {
       const parsed = parseText(cell);
       if (!parsed.ok) return parsed;
@@ -213,6 +319,68 @@ export function division(header: string, label_en: string, common: Common): Colu
 
 /** Six characters: a GB/T 2260 code, or a parent's first four digits plus a two-character local code (6401ND, 640199). */
 export const DIVISION_CODE = /^\d{4}[0-9A-Z]{2}$/;
+
+/**
+ * What becomes of one cell of a data row: a value, NULL (a blank optional cell), or a refusal with its
+ * rule (`required` for a blank required cell, `invalid-<field>` otherwise). The ingest's per-cell step.
+ */
+export type CellOutcome =
+  | {state: "null"}
+  | {state: "ok"; value: unknown}
+  | {state: "fail"; reason: string; reason_en: string; rule: string};
+
+/** The ingest's reading of one cell of `field` (JS; {@link cellSql} is its SQL twin). */
+export function parseCell(field: string, col: Column, cell: Cell, ctx: ParseContext): CellOutcome {
+  if (isMissing(cell) && col.optional && col.duck !== "BOOLEAN") return {state: "null"};
+  const parsed = col.parse(cell, ctx);
+  if (parsed.ok) return {state: "ok", value: parsed.value};
+  if (isMissing(cell) && !col.optional)
+    return {
+      state: "fail",
+      reason: `「${col.header}」不能为空`,
+      reason_en: `${col.label_en} is required`,
+      rule: "required"
+    };
+  return {state: "fail", reason: parsed.reason, reason_en: parsed.reason_en, rule: `invalid-${field}`};
+}
+
+/** The SQL type of a column's parsed value in its twin's STRUCT (money is HUGEINT fen until stored). */
+export const SQL_VALUE_TYPE: Record<DuckType, string> = {
+  VARCHAR: "VARCHAR",
+  BIGINT: "HUGEINT",
+  INTEGER: "BIGINT",
+  DOUBLE: "DOUBLE",
+  BOOLEAN: "BOOLEAN",
+  DATE: "DATE"
+};
+
+/**
+ * {@link parseCell} as SQL over the raw text column `x`: a STRUCT `{state, v, reason, reason_en, rule}`,
+ * `state` one of `null`, `ok`, `fail`, or `js` where the SQL leaves the cell to {@link parseCell}.
+ */
+export function cellSql(field: string, col: Column, x: string, ctx: SqlParseContext): string {
+  const type = SQL_VALUE_TYPE[col.duck];
+  const r = "fw_cell";
+  const missing = `(${x} IS NULL OR (fw_fast(${x}) AND fw_is_missing(fw_norm(${x}))))`;
+  const outcome = (state: string, v: string, reason: string, reasonEn: string, rule: string) =>
+    `{'state': '${state}', 'v': CAST(${v} AS ${type}), 'reason': CAST(${reason} AS VARCHAR), 'reason_en': CAST(${reasonEn} AS VARCHAR), 'rule': CAST(${rule} AS VARCHAR)}`;
+  const read = letSql(
+    col.sql(x, ctx),
+    r,
+    `CASE
+    WHEN ${r}.ok IS NULL THEN ${outcome("js", "NULL", "NULL", "NULL", "NULL")}
+    WHEN ${r}.ok THEN ${outcome("ok", `${r}.v`, "NULL", "NULL", "NULL")}
+    ${
+      col.optional
+        ? ""
+        : `WHEN ${missing} THEN ${outcome("fail", "NULL", lit(`「${col.header}」不能为空`), lit(`${col.label_en} is required`), "'required'")}`
+    }
+    ELSE ${outcome("fail", "NULL", `${r}.reason`, `${r}.reason_en`, lit(`invalid-${field}`))} END`
+  );
+  // A blank optional cell is NULL without being parsed (a yes/no column reads 无 as "no" instead).
+  if (!col.optional || col.duck === "BOOLEAN") return read;
+  return `CASE WHEN ${missing} THEN ${outcome("null", "NULL", "NULL", "NULL", "NULL")} ELSE ${read} END`;
+}
 
 /** A check over one whole row, after every cell parsed. */
 export interface RowRule<R> {
