@@ -1,5 +1,5 @@
 /** 专项行动: campaigns, their phase deadlines and targets. */
-import {amount, count, dataset, date, percent, text} from "./dataset.js";
+import {amount, count, dataset, date, percent, text, ruleSql, sqlText} from "./dataset.js";
 
 export const campaigns = dataset({
   name: "campaigns",
@@ -80,6 +80,13 @@ export const campaigns = dataset({
   rules: [
     {
       name: "campaign-dates-ordered",
+      sql: (v) =>
+        ruleSql(
+          `${v("end_date")} < ${v("start_date")}`,
+          "结束日期",
+          sqlText("结束日期早于开始日期"),
+          sqlText("end date before start date")
+        ),
       check: (row) =>
         row.start_date !== null && row.end_date !== null && row.end_date < row.start_date
           ? {column: "结束日期", reason: "结束日期早于开始日期", reason_en: "end date before start date"}
@@ -87,6 +94,13 @@ export const campaigns = dataset({
     },
     {
       name: "coverage-deadlines-ordered",
+      sql: (v) =>
+        ruleSql(
+          `${v("coverage_deadline_2")} < ${v("coverage_deadline_1")}`,
+          "第二阶段目标截止",
+          sqlText("第二阶段截止日期早于第一阶段"),
+          sqlText("second deadline before the first")
+        ),
       check: (row) =>
         row.coverage_deadline_1 !== null &&
         row.coverage_deadline_2 !== null &&

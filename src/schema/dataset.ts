@@ -389,7 +389,20 @@ export interface RowRule<R> {
   check(
     row: R
   ): {column: string; reason: string; reason_en: string; severity?: "error" | "warning"} | undefined;
+  /**
+   * {@link check} as SQL: NULL when the row passes, else a STRUCT `{column, reason, reason_en}`, given
+   * each field's parsed value as SQL (`v("amount")`; money HUGEINT fen, dates DATE). Built with {@link ruleSql}.
+   */
+  sql(v: (field: string) => string): string;
 }
+
+/** A rule's SQL twin: the issue when `condition` holds (SQL), else NULL; `reason` is SQL (a literal: {@link sqlText}). */
+export function ruleSql(condition: string, column: string, reason: string, reasonEn: string): string {
+  return `CASE WHEN ${condition} THEN {'column': ${lit(column)}, 'reason': ${reason}, 'reason_en': ${reasonEn}} END`;
+}
+
+/** A SQL string literal of a constant text (for {@link ruleSql}'s reasons). */
+export const sqlText = lit;
 
 export interface Dataset<R extends Record<string, unknown> = Record<string, unknown>> {
   name: string;

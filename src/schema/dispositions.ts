@@ -1,6 +1,6 @@
 /** 处理结果: what was done about a finding or an inspection. */
 import {DISPOSITION_ACTIONS, MONEY_ACTIONS} from "./actions.js";
-import {amount, dataset, date, oneOf, text} from "./dataset.js";
+import {amount, dataset, date, oneOf, text, ruleSql, sqlText} from "./dataset.js";
 
 export {DISPOSITION_ACTIONS, MONEY_ACTIONS, RECOVERY_ACTIONS} from "./actions.js";
 
@@ -54,6 +54,13 @@ export const dispositions = dataset({
   rules: [
     {
       name: "finding-or-inspection",
+      sql: (v) =>
+        ruleSql(
+          `${v("finding_id")} IS NULL AND ${v("inspection_id")} IS NULL`,
+          "问题编号",
+          sqlText("问题编号和检查编号至少填写一个"),
+          sqlText("a finding id or an inspection id is required")
+        ),
       check: (row) =>
         row.finding_id === null && row.inspection_id === null
           ? {
@@ -65,6 +72,13 @@ export const dispositions = dataset({
     },
     {
       name: "money-action-has-amount",
+      sql: (v) =>
+        ruleSql(
+          `coalesce(${v("action")} IN (${MONEY_ACTIONS.map(sqlText).join(", ")}), false) AND ${v("amount")} IS NULL`,
+          "处理金额",
+          `'「' || coalesce(${v("action")}, 'null') || '」必须填写金额'`,
+          `'"' || coalesce(${v("action")}, 'null') || '" needs an amount'`
+        ),
       check: (row) =>
         (MONEY_ACTIONS as readonly string[]).includes(row.action ?? "") && row.amount === null
           ? {
@@ -76,6 +90,13 @@ export const dispositions = dataset({
     },
     {
       name: "amount-only-for-money-actions",
+      sql: (v) =>
+        ruleSql(
+          `NOT coalesce(${v("action")} IN (${MONEY_ACTIONS.map(sqlText).join(", ")}), false) AND ${v("amount")} IS NOT NULL`,
+          "处理金额",
+          `'「' || coalesce(${v("action")}, 'null') || '」不是资金处理，不应填写金额'`,
+          `'"' || coalesce(${v("action")}, 'null') || '" carries no amount'`
+        ),
       check: (row) =>
         !(MONEY_ACTIONS as readonly string[]).includes(row.action ?? "") && row.amount !== null
           ? {
@@ -87,6 +108,13 @@ export const dispositions = dataset({
     },
     {
       name: "reported-after-decided",
+      sql: (v) =>
+        ruleSql(
+          `${v("reported_on")} < ${v("decided_on")}`,
+          "上报日期",
+          sqlText("上报日期早于处理日期"),
+          sqlText("reported before it was decided")
+        ),
       check: (row) =>
         row.reported_on !== null && row.decided_on !== null && row.reported_on < row.decided_on
           ? {column: "上报日期", reason: "上报日期早于处理日期", reason_en: "reported before it was decided"}

@@ -1,5 +1,5 @@
 /** 行政区划与报送单位: divisions (GB/T 2260) and the units that report beside them. */
-import {count, dataset, oneOf, text, DIVISION_CODE} from "./dataset.js";
+import {count, dataset, oneOf, text, DIVISION_CODE, ruleSql, sqlText} from "./dataset.js";
 
 export const divisions = dataset({
   name: "divisions",
@@ -78,6 +78,13 @@ export const divisions = dataset({
   rules: [
     {
       name: "province-has-no-parent",
+      sql: (v) =>
+        ruleSql(
+          `${v("level")} IS DISTINCT FROM '省' AND ${v("parent_code")} IS NULL`,
+          "上级编码",
+          sqlText("市级、县级单位必须填写上级编码"),
+          sqlText("a city or county needs a parent code")
+        ),
       check: (row) =>
         row.level !== "省" && row.parent_code === null
           ? {

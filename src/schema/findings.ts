@@ -1,5 +1,5 @@
 /** 违规问题: a violation found in an inspection. */
-import {amount, dataset, oneOf, text} from "./dataset.js";
+import {amount, dataset, oneOf, text, ruleSql, sqlText} from "./dataset.js";
 
 export const VIOLATION_CATEGORIES = {
   分解住院: [],
@@ -63,6 +63,13 @@ export const findings = dataset({
   rules: [
     {
       name: "fund-paid-within-involved",
+      sql: (v) =>
+        ruleSql(
+          `${v("fund_paid")} > ${v("amount_involved")}`,
+          "基金支付金额",
+          sqlText("基金支付金额大于涉及金额"),
+          sqlText("fund-paid amount exceeds amount involved")
+        ),
       check: (row) =>
         row.fund_paid !== null && row.amount_involved !== null && row.fund_paid > row.amount_involved
           ? {

@@ -1,5 +1,5 @@
 /** 检查记录: one inspection of one institution. */
-import {bool, count, dataset, date, oneOf, text} from "./dataset.js";
+import {bool, count, dataset, date, oneOf, text, ruleSql, sqlText} from "./dataset.js";
 
 export const INSPECTION_KINDS = {
   自查自纠: ["自查"],
@@ -69,6 +69,13 @@ export const inspections = dataset({
   rules: [
     {
       name: "rereviewed-within-reviewed",
+      sql: (v) =>
+        ruleSql(
+          `${v("bills_rereviewed")} > ${v("bills_reviewed")}`,
+          "复审单据数",
+          sqlText("复审单据数大于审核单据数"),
+          sqlText("more bills re-reviewed than reviewed")
+        ),
       check: (row) =>
         row.bills_reviewed !== null &&
         row.bills_rereviewed !== null &&

@@ -1,5 +1,5 @@
 /** 定点医药机构: designated medical institutions and retail pharmacies. */
-import {dataset, division, oneOf, text} from "./dataset.js";
+import {dataset, division, oneOf, text, ruleSql, sqlText} from "./dataset.js";
 
 export const INSTITUTION_KINDS = {
   医院: ["综合医院", "专科医院", "中医医院", "hospital"],
@@ -68,6 +68,13 @@ export const institutions = dataset({
   rules: [
     {
       name: "pharmacy-code-prefix",
+      sql: (v) =>
+        ruleSql(
+          `${v("code")} IS NOT NULL AND coalesce(${v("kind")} = '零售药店', false) <> starts_with(${v("code")}, 'P')`,
+          "机构编码",
+          sqlText("零售药店的编码以 P 开头，医疗机构以 H 开头"),
+          sqlText("pharmacy codes start with P, medical institutions with H")
+        ),
       check: (row) =>
         row.code !== null && (row.kind === "零售药店") !== row.code.startsWith("P")
           ? {

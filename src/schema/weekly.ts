@@ -1,5 +1,5 @@
 /** 周报: the cumulative figures a district files each Friday, reconciled against the case records. */
-import {amount, count, dataset, date, division, text} from "./dataset.js";
+import {amount, count, dataset, date, division, text, ruleSql, sqlText} from "./dataset.js";
 
 export const weeklyReports = dataset({
   name: "weekly_reports",
@@ -50,6 +50,13 @@ export const weeklyReports = dataset({
   rules: [
     {
       name: "week-ends-on-friday",
+      sql: (v) =>
+        ruleSql(
+          `dayofweek(${v("week_ending")}) <> 5`,
+          "统计截止日期",
+          `'统计截止日期应为星期五：' || strftime(${v("week_ending")}, '%Y-%m-%d')`,
+          `'week must end on a Friday: ' || strftime(${v("week_ending")}, '%Y-%m-%d')`
+        ),
       check: (row) =>
         row.week_ending !== null && new Date(`${row.week_ending}T00:00:00Z`).getUTCDay() !== 5
           ? {
@@ -61,6 +68,13 @@ export const weeklyReports = dataset({
     },
     {
       name: "problems-within-inspected",
+      sql: (v) =>
+        ruleSql(
+          `${v("problems_found")} > ${v("institutions_inspected")}`,
+          "累计发现问题机构数",
+          sqlText("发现问题机构数大于检查机构数"),
+          sqlText("more institutions with problems than inspected")
+        ),
       check: (row) =>
         row.problems_found !== null &&
         row.institutions_inspected !== null &&

@@ -14,7 +14,7 @@ import {datasetFromFileName, ingest, mapHeaders} from "../../loaders/ingest.js";
 import {readCsv} from "../../loaders/sources/csv.js";
 import {installValueMacros, parseColumns} from "../../loaders/sql-cells.js";
 import {quote} from "../../loaders/duckdb-file.js";
-import {cellSql, parseCell, type Column} from "../../src/schema/dataset.js";
+import {SQL_VALUE_TYPE, cellSql, parseCell, type Column} from "../../src/schema/dataset.js";
 import {
   normalizeText,
   parseAmountFen,
@@ -634,4 +634,78 @@ describe("parseColumns (loaders/sql-cells.ts): whole columns in DuckDB, the rest
     expect(rows.map((r) => r.reason)).toEqual(want.map((w) => (w.state === "fail" ? w.reason : null)));
     expect(rows[1]).toMatchObject({state: "ok", v: 180_000n});
   });
+});
+
+describe("every row rule's SQL twin (RowRule.sql) flags the rows its JS check flags, with the same text", () => {
+  /** Parsed values of a column's type, edges and NULL included (the rules compare within a row). */
+  function valuesFor(col: Column): fc.Arbitrary<unknown> {
+    const day = fc
+      .integer({min: 0, max: 20})
+      .map((d) => new Date(Date.UTC(2024, 4, 1 + d)).toISOString().slice(0, 10));
+    const byType: Record<string, fc.Arbitrary<unknown>> = {
+      BIGINT: fc.bigInt({min: 0n, max: 5n}),
+      INTEGER: fc.integer({min: 0, max: 5}),
+      DOUBLE: fc.double({min: 0, max: 100, noNaN: true}),
+      BOOLEAN: fc.boolean(),
+      DATE: day,
+      VARCHAR: col.values
+        ? fc.constantFrom(...col.values, "其他")
+        : fc.constantFrom(col.example, "P64010400001", "H64010400001", "省", "640100")
+    };
+    return fc.option(byType[col.duck]!, {freq: 3});
+  }
+
+  for (const ds of DATASETS.filter((d) => d.rules.length > 0)) {
+    it(`${ds.name}: ${ds.rules.map((r) => r.name).join(", ")}`, async () => {
+      const fields = Object.entries(ds.columns) as [string, Column][];
+      const types = fields.map(([, col]) => SQL_VALUE_TYPE[col.duck]);
+      let flagged = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(...fields.map(([, col]) => valuesFor(col))), {minLength: 1, maxLength: 60}),
+          async (rows) => {
+            const table = `rules_${++tableNo}`;
+            await conn.run(
+              `CREATE TEMP TABLE ${table} (i INTEGER, ${fields.map(([f], k) => `${quote(f)} ${types[k]}`).join(", ")})`
+            );
+            const appender = await conn.createAppender(table);
+            rows.forEach((values, i) => {
+              appender.appendInteger(i);
+              values.forEach((value, k) => {
+                if (value === null) appender.appendNull();
+                else if (typeof value === "bigint") appender.appendHugeInt(value);
+                else if (typeof value === "boolean") appender.appendBoolean(value);
+                else if (typeof value === "number" && types[k] === "DOUBLE") appender.appendDouble(value);
+                else if (typeof value === "number") appender.appendBigInt(BigInt(value));
+                // Text, and dates as ISO text (DuckDB casts them on append).
+                else appender.appendVarchar(String(value));
+              });
+              appender.endRow();
+            });
+            appender.closeSync();
+            const reader = await conn.runAndReadAll(
+              `SELECT ${ds.rules.map((r, k) => `${r.sql((f) => quote(f))} AS r${k}`).join(", ")} FROM ${table} ORDER BY i`
+            );
+            await conn.run(`DROP TABLE ${table}`);
+            const got = reader.getRowObjectsJS();
+            rows.forEach((values, i) => {
+              const row = Object.fromEntries(fields.map(([f], k) => [f, values[k]]));
+              ds.rules.forEach((rule, k) => {
+                const want = rule.check(row as never);
+                const have = got[i]![`r${k}`] as {column: string; reason: string; reason_en: string} | null;
+                if (want) flagged += 1;
+                expect({rule: rule.name, row, issue: have}).toEqual({
+                  rule: rule.name,
+                  row,
+                  issue: want ? {column: want.column, reason: want.reason, reason_en: want.reason_en} : null
+                });
+              });
+            });
+          }
+        ),
+        {numRuns: 25}
+      );
+      expect(flagged).toBeGreaterThan(0);
+    });
+  }
 });
