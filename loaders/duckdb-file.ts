@@ -27,6 +27,14 @@ function isoToDate(iso: string): ReturnType<typeof dateValue> {
   return dateValue({year: Number(match[1]), month: Number(match[2]), day: Number(match[3])});
 }
 
+/**
+ * A text read from DuckDB as bytes (`encode(x)`), decoded whole: a leading U+FEFF is kept (reading a
+ * VARCHAR through @duckdb/node-api drops it).
+ */
+export function textOfBytes(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8", {ignoreBOM: true}).decode(bytes);
+}
+
 /** A quoted SQL identifier. */
 export function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -16,7 +16,7 @@ import {
 } from "../src/schema/dataset.js";
 import {VALUE_MACROS} from "../src/parse/values-sql.js";
 import {normalizeText} from "../src/parse/values.js";
-import {quote} from "./duckdb-file.js";
+import {textOfBytes, quote} from "./duckdb-file.js";
 
 export interface SqlColumn {
   /** The dataset field (names the output column and the `invalid-<field>` rule). */
@@ -94,21 +94,29 @@ export async function parseColumns(
   for (const {field, col, ctx} of columns) {
     const f = quote(field);
     const raw = quote(`${field}__raw`);
-    const reader = await conn.runAndReadAll(
-      `SELECT ${raw} AS x, count(*) AS n FROM ${target} WHERE ${f}.state = 'js' GROUP BY ALL`
+    // The texts go to JS as bytes: @duckdb/node-api decodes VARCHAR with a TextDecoder that drops a
+    // leading U+FEFF, and the JS answer must be for the text as it is (its reasons quote it).
+    const texts = `fw_js_texts_${field}`;
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${quote(texts)} AS SELECT row_number() OVER () AS k, x, n FROM
+       (SELECT ${raw} AS x, count(*) AS n FROM ${target} WHERE ${f}.state = 'js' GROUP BY ALL)`
     );
-    const texts = reader.getRowObjectsJS() as {x: string; n: bigint}[];
-    if (texts.length === 0) continue;
-    stats.textsToJs += texts.length;
-    for (const {n} of texts) stats.cellsToJs += Number(n);
+    const reader = await conn.runAndReadAll(`SELECT k, encode(x) AS b, n FROM ${quote(texts)}`);
+    const rows = reader.getRowObjectsJS() as {k: bigint; b: Uint8Array; n: bigint}[];
+    if (rows.length === 0) {
+      await conn.run(`DROP TABLE ${quote(texts)}`);
+      continue;
+    }
+    stats.textsToJs += rows.length;
+    for (const {n} of rows) stats.cellsToJs += Number(n);
     const table = `fw_js_${field}`;
     await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${quote(table)} (x VARCHAR, state VARCHAR, v VARCHAR, reason VARCHAR, reason_en VARCHAR, rule VARCHAR)`
+      `CREATE OR REPLACE TEMP TABLE ${quote(table)} (k BIGINT, state VARCHAR, v VARCHAR, reason VARCHAR, reason_en VARCHAR, rule VARCHAR)`
     );
     const appender = await conn.createAppender(table);
-    for (const {x} of texts) {
-      const outcome = parseCell(field, col, x, {...ctx, resolveDivision});
-      appender.appendVarchar(x);
+    for (const {k, b} of rows) {
+      const outcome = parseCell(field, col, textOfBytes(b), {...ctx, resolveDivision});
+      appender.appendBigInt(k);
       appender.appendVarchar(outcome.state);
       if (outcome.state === "ok") appender.appendVarchar(String(outcome.value));
       else appender.appendNull();
@@ -123,8 +131,9 @@ export async function parseColumns(
     appender.closeSync();
     await conn.run(
       `UPDATE ${target} SET ${f} = {'state': j.state, 'v': CAST(j.v AS ${SQL_VALUE_TYPE[col.duck]}), 'reason': j.reason, 'reason_en': j.reason_en, 'rule': j.rule}
-       FROM ${quote(table)} AS j WHERE ${target}.${raw} = j.x AND ${target}.${f}.state = 'js'`
+       FROM ${quote(table)} AS j JOIN ${quote(texts)} AS t USING (k) WHERE ${target}.${raw} = t.x AND ${target}.${f}.state = 'js'`
     );
+    await conn.run(`DROP TABLE ${quote(texts)}`);
     await conn.run(`DROP TABLE ${quote(table)}`);
   }
   return stats;

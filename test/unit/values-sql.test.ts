@@ -601,7 +601,8 @@ describe("parseColumns (loaders/sql-cells.ts): whole columns in DuckDB, the rest
       "１２",
       null,
       "约5元",
-      "1\u00a0800元"
+      "1\u00a0800元",
+      "\ufeff约5元"
     ];
     await conn.run("CREATE OR REPLACE TEMP TABLE stage2 (line INTEGER, a VARCHAR)");
     const appender = await conn.createAppender("stage2");
@@ -619,8 +620,8 @@ describe("parseColumns (loaders/sql-cells.ts): whole columns in DuckDB, the rest
       columns: [{field: "amount_involved", col, raw: "a", ctx: {unit: "元", date1904: false}}],
       keep: ["line"]
     });
-    // NBSP (three cells, one text), the ligature and the lone NBSP are outside the table.
-    expect(stats).toEqual({cellsToJs: 5, textsToJs: 3});
+    // NBSP (three cells, one text), the ligature, the lone NBSP and the leading U+FEFF are outside the table.
+    expect(stats).toEqual({cellsToJs: 6, textsToJs: 4});
     const rows = (
       await conn.runAndReadAll(
         "SELECT amount_involved.state AS state, amount_involved.v AS v, amount_involved.reason AS reason FROM parsed2 ORDER BY line"
@@ -633,6 +634,8 @@ describe("parseColumns (loaders/sql-cells.ts): whole columns in DuckDB, the rest
     );
     expect(rows.map((r) => r.reason)).toEqual(want.map((w) => (w.state === "fail" ? w.reason : null)));
     expect(rows[1]).toMatchObject({state: "ok", v: 180_000n});
+    // JS read the text as it is, U+FEFF and all (its reason quotes it).
+    expect(want[9]).toMatchObject({state: "fail", reason: '金额不精确（含"约/余/多/近"等）：\ufeff约5元'});
   });
 });
 
