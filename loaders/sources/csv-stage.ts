@@ -4,16 +4,21 @@
  * The table: `line INTEGER`, one VARCHAR per header column `c0, c1, …` (an empty cell NULL), and `rest
  * VARCHAR[]`, the values of a row beyond the header's width (empty for most rows).
  *
- * The fast path is for the files exports mostly are: UTF-8 text with no quote character and no line
- * ended by a lone CR. There every physical line is one record, so DuckDB reads the file itself
- * (`read_text`, split on line ends and commas, as d3-dsv splits a text without quotes) and each
- * record's line number is its position. JS only streams the bytes once, for the sha256, the UTF-8
- * check (WHATWG's, which accepts nothing `readCsv` would read otherwise) and the two conditions. Any
- * other file (quotes, CR-only line ends, GBK/GB18030 for now, bytes of no encoding) is read by
+ * The fast path is for the files exports mostly are: UTF-8 or GBK/GB18030 text with no quote character
+ * and no line ended by a lone CR. There every physical line is one record, so DuckDB reads the text
+ * itself (`read_text`, split on line ends and commas, as d3-dsv splits a text without quotes) and each
+ * record's line number is its position. JS streams the bytes for the sha256, the UTF-8 check (WHATWG's,
+ * which accepts nothing `readCsv` would read otherwise) and the two conditions (a quote or CR byte is
+ * never part of a GB18030 character); a GB18030 file is decoded as a stream to a UTF-8 temporary file.
+ * Any other file (quotes, CR-only line ends, bytes `readCsv` refuses or reads otherwise) is read by
  * {@link readCsv} and its rows appended, so its header, rows and every error message are today's.
  */
 import {createHash} from "node:crypto";
-import {createReadStream} from "node:fs";
+import {createReadStream, createWriteStream} from "node:fs";
+import {mkdtemp, rm} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {pipeline} from "node:stream/promises";
 import {LIST, VARCHAR, listValue, type DuckDBConnection} from "@duckdb/node-api";
 import {readCsv, type ReadCsvOptions} from "./csv.js";
 import type {RawTable} from "./xlsx.js";
@@ -79,6 +84,49 @@ async function scan(path: string): Promise<Scan> {
   };
 }
 
+/**
+ * How `readCsv` (decodeText) would judge bytes that are not WHATWG UTF-8: `utf-8` if its own, laxer
+ * check passes (it then fails on decoding: left to it), `cut` if only a character at the very end is
+ * incomplete (an error), else `other` (read as GB18030 if they are). One streaming pass.
+ */
+async function laxUtf8(path: string): Promise<"utf-8" | "cut" | "other"> {
+  let need = 0;
+  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20}) as AsyncIterable<Buffer>) {
+    for (const b of chunk) {
+      if (need > 0) {
+        if ((b & 0xc0) !== 0x80) return "other";
+        need -= 1;
+      } else if (b >= 0x80) {
+        need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+        if (need < 0) return "other";
+      }
+    }
+  }
+  return need > 0 ? "cut" : "utf-8";
+}
+
+/** Whether the file starts with the UTF-8 BOM. */
+async function startsWithUtf8Bom(path: string): Promise<boolean> {
+  for await (const chunk of createReadStream(path, {start: 0, end: 2}) as AsyncIterable<Buffer>)
+    return chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf;
+  return false;
+}
+
+/** GB18030 bytes to a UTF-8 file; false if they are not GB18030 (`readCsv` then says why). */
+async function gb18030ToUtf8(path: string, out: string): Promise<boolean> {
+  const decoder = new TextDecoder("gb18030", {fatal: true});
+  async function* decode(source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) yield decoder.decode(chunk, {stream: true});
+    yield decoder.decode();
+  }
+  try {
+    await pipeline(createReadStream(path, {highWaterMark: 1 << 20}), decode, createWriteStream(out));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** JS's white space (`String.prototype.trim`), as a RE2 class. */
 const JS_SPACE =
   "[\\t\\n\\x{0b}\\x{0c}\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]";
@@ -94,13 +142,26 @@ export async function stageCsv(
   options: ReadCsvOptions
 ): Promise<StagedCsv> {
   const found = await scan(path);
-  if (!found.utf8 || found.quote || found.loneCr) return viaReadCsv(conn, path, table, options);
-  return fastStage(conn, path, table, options, found);
+  if (found.quote || found.loneCr) return viaReadCsv(conn, path, table, options);
+  if (found.utf8) return fastStage(conn, path, path, "utf-8", table, options, found);
+  // Not UTF-8: GB18030 only where readCsv would read it so (not a cut UTF-8 character, no UTF-8 BOM).
+  if ((await laxUtf8(path)) !== "other" || (await startsWithUtf8Bom(path)))
+    return viaReadCsv(conn, path, table, options);
+  const dir = await mkdtemp(join(tmpdir(), "fundwatch-csv-"));
+  try {
+    const utf8 = join(dir, "utf-8.csv");
+    if (!(await gb18030ToUtf8(path, utf8))) return await viaReadCsv(conn, path, table, options);
+    return await fastStage(conn, path, utf8, "gb18030", table, options, found);
+  } finally {
+    await rm(dir, {recursive: true, force: true});
+  }
 }
 
 async function fastStage(
   conn: DuckDBConnection,
   path: string,
+  text: string,
+  encoding: "utf-8" | "gb18030",
   table: string,
   options: ReadCsvOptions,
   found: Scan
@@ -111,7 +172,7 @@ async function fastStage(
   await conn.run(`CREATE OR REPLACE TEMP TABLE fw_pieces AS
     SELECT string_split(CASE WHEN starts_with(content, chr(65279)) THEN content[2:] ELSE content END, chr(10)) AS l,
            suffix(content, chr(10)) OR content IN ('', chr(65279)) AS drop_last
-    FROM read_text(${literal(path)})`);
+    FROM read_text(${literal(text)})`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE fw_lines AS
     SELECT unnest(l) AS t, generate_subscripts(l, 1) AS line FROM fw_pieces`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE fw_records AS
@@ -179,7 +240,7 @@ async function fastStage(
     file: path,
     sha256: found.sha256,
     format: "csv",
-    encoding: "utf-8",
+    encoding,
     headerLine,
     headers,
     groups: headers.map(() => ""),
