@@ -256,7 +256,7 @@ function columnNames(col: Column): string[] {
   return [col.header, ...col.aliases].map((n) => normalizeHeader(n).name);
 }
 
-interface Mapping {
+export interface Mapping {
   /** dataset field → file column index and the unit its header gives. */
   fields: Map<string, {index: number; unit: MoneyUnitName | null; header: string}>;
   missing: string[];
@@ -924,7 +924,7 @@ function parseFile(
 }
 
 /** The limits every row is held to (see {@link IngestOptions}). */
-interface RowLimits {
+export interface RowLimits {
   rejectAboveFen: bigint;
   warnAboveFen: bigint;
   earliestDate: string;
@@ -985,7 +985,7 @@ function strayValue(
  * Amounts beyond the ceiling and dates before the earliest date (rejected), amounts at or above the
  * implausibility threshold (warned, kept). Only values that parsed are looked at.
  */
-function rangeIssues(
+export function rangeIssues(
   ds: Dataset,
   mapping: Mapping,
   row: Record<string, unknown>,
