@@ -359,11 +359,11 @@ async function readTable(
   }
 }
 
-const TOTAL_ROW = /^(合计|总计|小计|共计|全市合计|全区合计)$/;
-const NOTE_ROW = /^(注|说明|填表说明|备注|制表|填表人|审核人|联系电话)[:：]?/;
+export const TOTAL_ROW = /^(合计|总计|小计|共计|全市合计|全区合计)$/;
+export const NOTE_ROW = /^(注|说明|填表说明|备注|制表|填表人|审核人|联系电话)[:：]?/;
 
 /** Classifies a row that is not data: a 合计 row or a note row below the table. */
-function classifyRow(cells: readonly Cell[]): "total" | "note" | "data" {
+export function classifyRow(cells: readonly Cell[]): "total" | "note" | "data" {
   const filled = cells.filter((c) => !isMissing(c));
   const first = filled[0];
   if (first === undefined) return "data";
@@ -373,7 +373,7 @@ function classifyRow(cells: readonly Cell[]): "total" | "note" | "data" {
   return "data";
 }
 
-interface ParsedFile {
+export interface ParsedFile {
   summary: FileSummary;
   dataset: Dataset;
   rows: {line: number; row: Record<string, unknown>; cells: readonly Cell[]}[];
@@ -762,7 +762,7 @@ function addDivisionAliases(table: Map<string, string>, row: Record<string, unkn
   }
 }
 
-function parseFile(
+export function parseFile(
   entry: {file: string; table: RawTable & {encoding?: string}; dataset: Dataset; mapping: Mapping},
   aliasTable: Map<string, string>,
   problems: string[],
@@ -931,7 +931,7 @@ export interface RowLimits {
 }
 
 /** A column for messages: its header, or its position (and letter in a workbook) when it has none. */
-function columnLabel(table: RawTable, index: number): string {
+export function columnLabel(table: RawTable, index: number): string {
   const header = table.headers[index] || table.groups[index];
   if (header) return header;
   return table.format === "xlsx" ? `第 ${index + 1} 列（${columnLetter(index)} 列）` : `第 ${index + 1} 列`;

@@ -5,12 +5,21 @@
 import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
 import fc from "fast-check";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {rangeIssues, type Mapping, type RowLimits} from "../../loaders/ingest.js";
-import {ROW_MACROS, rangeSql} from "../../loaders/sql-rows.js";
+import {mkdtemp, rm, writeFile} from "node:fs/promises";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {mapHeaders, parseFile, rangeIssues, type Mapping, type RowLimits} from "../../loaders/ingest.js";
+import {ROW_MACROS, parseStagedFile, rangeSql} from "../../loaders/sql-rows.js";
+import {installValueMacros} from "../../loaders/sql-cells.js";
+import {readCsv} from "../../loaders/sources/csv.js";
+import {stageCsv} from "../../loaders/sources/csv-stage.js";
+import {textOfBytes} from "../../loaders/duckdb-file.js";
+import {dispositions, findings, inspections, weeklyReports} from "../../src/schema/index.js";
 import {amount, date, type Column, type Dataset} from "../../src/schema/dataset.js";
 import {formatMoney} from "../../src/format/money.js";
 
 let instance: DuckDBInstance;
+let fileNo = 0;
 let conn: DuckDBConnection;
 
 beforeAll(async () => {
@@ -126,4 +135,148 @@ describe("range rules as SQL (rangeSql) = rangeIssues", () => {
     );
     expect(issues).toBeGreaterThan(50);
   });
+});
+
+describe("parseStagedFile = parseFile: a staged CSV's rows judged in DuckDB as the ingest judges them", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "fundwatch-sql-rows-"));
+    await installValueMacros(conn);
+  });
+  afterAll(async () => {
+    await rm(dir, {recursive: true, force: true});
+  });
+
+  const LIMITS: RowLimits = {
+    rejectAboveFen: 10n ** 12n,
+    warnAboveFen: 10n ** 10n,
+    earliestDate: "2000-01-01"
+  };
+  const ALIASES = new Map([["640100", "640100"]]);
+
+  /** Cells a column's kind reads, and its mistakes. */
+  function cellFor(col: Column): fc.Arbitrary<string> {
+    const common = fc.constantFrom("", " ", "-", "无", "abc", "１２", "\u00a0");
+    const byType: Record<string, fc.Arbitrary<string>> = {
+      BIGINT: fc.constantFrom(
+        "12.5",
+        "1.8万元",
+        "1,000.00",
+        "约5万",
+        "-3",
+        "1.234",
+        "200000000",
+        "20000000000",
+        "0"
+      ),
+      INTEGER: fc.constantFrom("3", "12", "3.5", "-1", "1,000", "5家"),
+      DATE: fc.constantFrom("2024-05-10", "2024年5月10日", "2024-02-30", "1999-12-31", "45422", "明天"),
+      BOOLEAN: fc.constantFrom("是", "否", "Y", "x"),
+      DOUBLE: fc.constantFrom("80", "80%", "101")
+    };
+    const own = byType[col.duck] ?? fc.constantFrom(col.example, ...(col.values ?? []), `${col.example}x`);
+    return fc.oneof({weight: 4, arbitrary: own}, {weight: 1, arbitrary: common});
+  }
+
+  for (const ds of [findings, inspections, weeklyReports, dispositions] as unknown as Dataset[]) {
+    it(`${ds.name}: the same rejects, warnings, loaded rows, counts and problems (property)`, async () => {
+      const columns = Object.values(ds.columns) as Column[];
+      let judged = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            rows: fc.array(
+              fc.oneof(
+                {weight: 8, arbitrary: fc.tuple(...columns.map(cellFor)).map((cells) => cells.join(","))},
+                {
+                  weight: 1,
+                  arbitrary: fc.constantFrom("注：以上为抽样数据", "合计,,,3,2", "合计", "", "  ,  ")
+                },
+                {
+                  weight: 1,
+                  arbitrary: fc
+                    .tuple(...columns.map(cellFor), fc.constantFrom("多余", " "))
+                    .map((cells) => cells.join(","))
+                },
+                {
+                  weight: 1,
+                  arbitrary: fc.tuple(...columns.map(cellFor)).map((cells) => cells.slice(0, 2).join(","))
+                }
+              ),
+              {maxLength: 25}
+            ),
+            blankHeader: fc.boolean(),
+            finalBreak: fc.boolean()
+          }),
+          async ({rows, blankHeader, finalBreak}) => {
+            const header = [...columns.map((c) => c.header), ...(blankHeader ? [""] : [])].join(",");
+            const text = ["标题", header, ...rows].join("\n") + (finalBreak ? "\n" : "");
+            const path = join(dir, `${ds.name}-${++fileNo}.csv`);
+            await writeFile(path, text);
+            const isHeaderRow = (texts: string[]) => texts[0] === columns[0]!.header;
+
+            const table = await readCsv(path, {isHeaderRow});
+            const mapping = mapHeaders(ds, table.headers, table.groups);
+            const problems: string[] = [];
+            const old = parseFile(
+              {file: "f.csv", table, dataset: ds, mapping},
+              new Map(ALIASES),
+              problems,
+              LIMITS
+            );
+
+            const staged = await stageCsv(conn, path, "staged", {isHeaderRow});
+            expect(staged.fastPath).toBe(true);
+            const result = await parseStagedFile(conn, {
+              file: "f.csv",
+              staged,
+              table: "staged",
+              dataset: ds,
+              mapping: mapHeaders(ds, staged.headers, staged.groups),
+              aliases: ALIASES,
+              limits: LIMITS
+            });
+            const issues = async (name: string) =>
+              (
+                await conn.runAndReadAll(
+                  `SELECT line, "column", encode(value) AS value, reason, reason_en, rule FROM ${name} ORDER BY line, ord`
+                )
+              )
+                .getRowObjectsJS()
+                .map((r) => ({
+                  file: "f.csv",
+                  sheet: null,
+                  line: r.line,
+                  column: r.column,
+                  value: textOfBytes(r.value as Uint8Array),
+                  reason: r.reason,
+                  reason_en: r.reason_en,
+                  rule: r.rule
+                }));
+            expect(await issues("fw_rejects")).toEqual(old.rejects);
+            expect(await issues("fw_warnings")).toEqual(old.warnings);
+            const fields = Object.keys(ds.columns);
+            const loaded = (
+              await conn.runAndReadAll(
+                `SELECT line, ${fields.map((f) => (ds.columns[f]!.duck === "DATE" ? `strftime("${f}", '%Y-%m-%d') AS "${f}"` : `"${f}"`)).join(", ")} FROM fw_loaded ORDER BY line`
+              )
+            ).getRowObjectsJS();
+            const show = (v: unknown) => (v === null || v === undefined ? null : String(v));
+            expect(loaded.map((r) => [r.line, ...fields.map((f) => show(r[f]))])).toEqual(
+              old.rows.map(({line, row}) => [line, ...fields.map((f) => show(row[f]))])
+            );
+            expect([result.rowsRead, result.rowsSkipped, result.rowsLoaded, result.problems]).toEqual([
+              old.summary.rows_read,
+              old.summary.rows_skipped,
+              old.rows.length,
+              problems
+            ]);
+            judged += old.rejects.length + old.warnings.length + old.rows.length;
+          }
+        ),
+        {numRuns: 40}
+      );
+      expect(judged).toBeGreaterThan(200);
+    });
+  }
 });
