@@ -10,6 +10,7 @@ import {formatMoney} from "../src/format/money.js";
 import {NOTE_ROW, TOTAL_ROW, classifyRow, type Mapping, type RowLimits} from "./ingest.js";
 import {literal, quote, textOfBytes} from "./duckdb-file.js";
 import {parseColumns} from "./sql-cells.js";
+import {JS_SPACE_CLASS} from "../src/parse/values-sql.js";
 import type {StagedCsv} from "./sources/csv-stage.js";
 
 /** The macro for money in 元 as `formatMoney(fen, {unit: "元"})` writes it: `12,345.67元`. */
@@ -65,10 +66,6 @@ export function rangeSql(col: Column, v: string, limits: RowLimits): RangeSql {
   }
   return {reject: none, warn: none};
 }
-
-/** JS's white space (`String.prototype.trim`), as a RE2 class. */
-const JS_SPACE =
-  "[\\t\\n\\x{0b}\\x{0c}\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]";
 
 export interface StagedFile {
   /** The file as issues name it. */
@@ -140,8 +137,8 @@ export async function parseStagedFile(conn: DuckDBConnection, input: StagedFile)
   }
   appender.closeSync();
 
-  const missing = (c: string) => `(${c} IS NULL OR (fw_fast(${c}) AND fw_is_missing(fw_norm(${c}))))`;
-  const blank = (c: string) => `(${c} IS NULL OR regexp_full_match(${c}, '${JS_SPACE}*'))`;
+  const missing = (c: string) => `fw_cell_missing(${c})`;
+  const blank = (c: string) => `(${c} IS NULL OR regexp_full_match(${c}, '${JS_SPACE_CLASS}*'))`;
   // The first value that belongs to no column (a CSV: beyond the header, or under an empty header).
   const unnamed = cols.flatMap((c, i) =>
     staged.headers[i] === "" ? [`WHEN NOT ${blank(c)} THEN ${i}`] : []

@@ -23,6 +23,7 @@ import {LIST, VARCHAR, listValue, type DuckDBConnection} from "@duckdb/node-api"
 import {readCsv, type ReadCsvOptions} from "./csv.js";
 import type {RawTable} from "./xlsx.js";
 import {textOfBytes, literal} from "../duckdb-file.js";
+import {JS_SPACE_CLASS} from "../../src/parse/values-sql.js";
 
 /** What {@link stageCsv} tells of a file: a {@link RawTable} without its rows, which are in DuckDB. */
 export type StagedCsv = Omit<RawTable, "rows"> & {
@@ -127,10 +128,6 @@ async function gb18030ToUtf8(path: string, out: string): Promise<boolean> {
   }
 }
 
-/** JS's white space (`String.prototype.trim`), as a RE2 class. */
-const JS_SPACE =
-  "[\\t\\n\\x{0b}\\x{0c}\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]";
-
 /**
  * Stages `path` into `table` (created, or replaced) on `conn`. The header is the first of the first 30
  * records `isHeaderRow` accepts, as {@link readCsv} finds it; errors are its errors.
@@ -203,7 +200,7 @@ async function fastStage(
 
   // Truncation, as readCsv judges a text without quotes: no final line break, and a last record shorter
   // than the header while every other non-blank data row is complete.
-  const blank = `regexp_full_match(array_to_string(cells, ''), '${JS_SPACE}*')`;
+  const blank = `regexp_full_match(array_to_string(cells, ''), '${JS_SPACE_CLASS}*')`;
   const last = (
     await conn.runAndReadAll(
       `SELECT line, len(cells) AS n,

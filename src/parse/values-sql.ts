@@ -60,6 +60,10 @@ const FULL_WIDTH = Array.from({length: 0xff5e - 0xff01 + 1}, (_, i) => 0xff01 + 
 const TRANSLATE_FROM = `${String.fromCodePoint(...FULL_WIDTH)}\u3000\uffe5`;
 const TRANSLATE_TO = `${FULL_WIDTH.map(fastNfkc).join("")} \u00a5`;
 
+/** JS's white space (`\s`, `String.prototype.trim`), as a RE2 character class. */
+export const JS_SPACE_CLASS =
+  "[\\t\\n\\x{0b}\\x{0c}\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]";
+
 /** A SQL string literal. The macros below are built from constants only, never from data. */
 function lit(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
@@ -113,6 +117,8 @@ CREATE OR REPLACE TEMP MACRO fw_norm(x) AS CASE
   ELSE x END;
 -- isMissing, of a normalized text.
 CREATE OR REPLACE TEMP MACRO fw_is_missing(n) AS n IN (${MISSING_SQL});
+-- isMissing of a raw cell as far as SQL decides it (a text outside the NFKC table counts as there).
+CREATE OR REPLACE TEMP MACRO fw_cell_missing(x) AS (x IS NULL OR (fw_fast(x) AND fw_is_missing(fw_norm(x))));
 -- The normalized text with every white space removed (after fw_norm only spaces are left).
 CREATE OR REPLACE TEMP MACRO fw_squash(n) AS replace(n, ' ', '');
 -- 1,234.5 (grouped by three) without its commas; other texts as they are.

@@ -361,7 +361,7 @@ export const SQL_VALUE_TYPE: Record<DuckType, string> = {
 export function cellSql(field: string, col: Column, x: string, ctx: SqlParseContext): string {
   const type = SQL_VALUE_TYPE[col.duck];
   const r = "fw_cell";
-  const missing = `(${x} IS NULL OR (fw_fast(${x}) AND fw_is_missing(fw_norm(${x}))))`;
+  const missing = `fw_cell_missing(${x})`;
   const outcome = (state: string, v: string, reason: string, reasonEn: string, rule: string) =>
     `{'state': '${state}', 'v': CAST(${v} AS ${type}), 'reason': CAST(${reason} AS VARCHAR), 'reason_en': CAST(${reasonEn} AS VARCHAR), 'rule': CAST(${rule} AS VARCHAR)}`;
   const read = letSql(

@@ -6,7 +6,7 @@
 import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
 import fc from "fast-check";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {FAST_RANGES, UNIT_SCALE, VALUE_MACROS, fastNfkc} from "../../src/parse/values-sql.js";
+import {FAST_RANGES, JS_SPACE_CLASS, UNIT_SCALE, VALUE_MACROS, fastNfkc} from "../../src/parse/values-sql.js";
 import {readdir} from "node:fs/promises";
 import {join} from "node:path";
 import {DATASETS, findings} from "../../src/schema/index.js";
@@ -329,6 +329,24 @@ describe("the SQL value normalizer (values-sql.ts) gives what the JS one gives",
     // Inside it, the same texts are decided.
     const inside = await conn.runAndReadAll("SELECT fw_fast('银川市 ＡＢＣ，、。《》1.8万元') AS fast");
     expect(inside.getRowObjectsJS()[0]!.fast).toBe(true);
+  });
+
+  it("JS_SPACE_CLASS is JS's white space, for every BMP character", async () => {
+    const chars = Array.from({length: 0x10000}, (_, c) => c)
+      .filter((c) => c < 0xd800 || c > 0xdfff)
+      .map((c) => String.fromCharCode(c));
+    await conn.run("CREATE OR REPLACE TEMP TABLE bmp (c VARCHAR)");
+    const appender = await conn.createAppender("bmp");
+    for (const c of chars) {
+      appender.appendVarchar(c);
+      appender.endRow();
+    }
+    appender.closeSync();
+    const reader = await conn.runAndReadAll(
+      `SELECT unicode(c) AS code FROM bmp WHERE regexp_full_match(c, '${JS_SPACE_CLASS}') ORDER BY code`
+    );
+    const sql = reader.getRowObjectsJS().map((r) => Number(r.code));
+    expect(sql).toEqual(chars.filter((c) => /\s/.test(c)).map((c) => c.charCodeAt(0)));
   });
 
   for (const kind of Object.keys(KINDS) as Kind[]) {
