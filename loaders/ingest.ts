@@ -249,7 +249,8 @@ export async function listInputs(paths: readonly string[]): Promise<{
   };
 }
 
-const squash = (s: string): string => normalizeText(s).replace(/\s/g, "");
+/** A text as names and aliases are matched: NFKC, every white space removed. */
+export const squash = (s: string): string => normalizeText(s).replace(/\s/g, "");
 
 /** The names a column answers to, normalized. */
 function columnNames(col: Column): string[] {

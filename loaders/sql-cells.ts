@@ -15,7 +15,7 @@ import {
   type SqlParseContext
 } from "../src/schema/dataset.js";
 import {VALUE_MACROS} from "../src/parse/values-sql.js";
-import {normalizeText} from "../src/parse/values.js";
+import {squash} from "./ingest.js";
 import {textOfBytes, quote} from "./duckdb-file.js";
 
 export interface SqlColumn {
@@ -50,9 +50,6 @@ export interface ParseColumnsStats {
 export async function installValueMacros(conn: DuckDBConnection): Promise<void> {
   await conn.run(VALUE_MACROS);
 }
-
-/** As the ingest keys its alias table. */
-const squash = (text: string) => normalizeText(text).replace(/\s/g, "");
 
 /**
  * Creates `target` from `source`: every column read as the ingest reads a cell. Needs

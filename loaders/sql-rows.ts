@@ -103,8 +103,9 @@ export async function parseStagedFile(conn: DuckDBConnection, input: StagedFile)
   const all = `(${width > 0 ? `[${cols.join(", ")}] || ` : ""}rest)`;
   const fields = Object.entries(ds.columns) as [string, Column][];
 
+  // A view, not a copy: the staged table with an always-NULL column for fields the file lacks.
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE fw_src AS SELECT *, CAST(NULL AS VARCHAR) AS fw_absent FROM ${table}`
+    `CREATE OR REPLACE TEMP VIEW fw_src AS SELECT *, CAST(NULL AS VARCHAR) AS fw_absent FROM ${table}`
   );
   await parseColumns(conn, {
     source: "fw_src",

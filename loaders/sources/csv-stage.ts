@@ -200,11 +200,11 @@ async function fastStage(
 
   // Truncation, as readCsv judges a text without quotes: no final line break, and a last record shorter
   // than the header while every other non-blank data row is complete.
-  const blank = `regexp_full_match(array_to_string(cells, ''), '${JS_SPACE_CLASS}*')`;
+  const blank = (cells: string) => `regexp_full_match(array_to_string(${cells}, ''), '${JS_SPACE_CLASS}*')`;
   const last = (
     await conn.runAndReadAll(
       `SELECT line, len(cells) AS n,
-        (SELECT count(*) FROM fw_records r WHERE r.line > ${headerLine} AND r.line < m.line AND NOT ${blank.replace("cells", "r.cells")} AND len(r.cells) < ${width}) AS short
+        (SELECT count(*) FROM fw_records r WHERE r.line > ${headerLine} AND r.line < m.line AND NOT ${blank("r.cells")} AND len(r.cells) < ${width}) AS short
        FROM fw_records m WHERE line = (SELECT max(line) FROM fw_records)`
     )
   ).getRowObjectsJS()[0] as {line: number; n: bigint; short: bigint} | undefined;
@@ -228,7 +228,7 @@ async function fastStage(
   const columns = Array.from({length: width}, (_, i) => `nullif(cells[${i + 1}], '') AS c${i}`);
   await conn.run(`CREATE OR REPLACE TABLE ${table} AS
     SELECT line, ${[...columns, `[nullif(c, '') FOR c IN cells[${width + 1}:]] AS rest`].join(", ")}
-    FROM fw_records WHERE line > ${headerLine} AND NOT ${blank} ORDER BY line`);
+    FROM fw_records WHERE line > ${headerLine} AND NOT ${blank("cells")} ORDER BY line`);
   await conn.run("DROP TABLE fw_records");
   const count = (await conn.runAndReadAll(`SELECT count(*) AS n FROM ${table}`)).getRowObjectsJS()[0] as {
     n: bigint;

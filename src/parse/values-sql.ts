@@ -18,7 +18,7 @@
  * the spellings only JS's `Number()` reads (`0x10`), and serials formatted as JS formats a number also
  * go to JS. Tests (test/unit/values-sql.test.ts) hold the SQL to the JS on generated cells.
  */
-import type {MoneyUnitName} from "./values.js";
+import {COUNT_UNIT, MISSING, NO, VAGUE, YES, type MoneyUnitName} from "./values.js";
 
 /** Code points whose NFKC form is themselves, or the character {@link translate} maps them to. */
 export const FAST_RANGES: readonly (readonly [number, number])[] = [
@@ -64,18 +64,17 @@ const TRANSLATE_TO = `${FULL_WIDTH.map(fastNfkc).join("")} \u00a5`;
 export const JS_SPACE_CLASS =
   "[\\t\\n\\x{0b}\\x{0c}\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}]";
 
-/** A SQL string literal. The macros below are built from constants only, never from data. */
-function lit(text: string): string {
+/** A SQL string literal of a constant (the macros and the schema's SQL are built from constants only, never from data). */
+export function sqlText(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** JS's missing markers (./values.ts MISSING), normalized texts. */
-const MISSING_SQL = ["", "-", "--", "—", "——", "–", "/", "无", "空", "null", "NULL", "N/A", "n/a", "#N/A"]
-  .map(lit)
-  .join(", ");
-const VAGUE_RE = lit("[约余多近超逾]|左右|以上|以下|上下|来");
-const YES_SQL = ["是", "有", "y", "yes", "true", "1", "√", "✓", "发现", "已发现"].map(lit).join(", ");
-const NO_SQL = ["否", "无", "n", "no", "false", "0", "×", "✗", "未发现", "没有"].map(lit).join(", ");
+/** The JS normalizer's word lists and patterns (./values.ts), as SQL. */
+const MISSING_SQL = [...MISSING].map(sqlText).join(", ");
+const VAGUE_RE = sqlText(VAGUE.source);
+const COUNT_UNIT_RE = sqlText(COUNT_UNIT.source);
+const YES_SQL = [...YES].map(sqlText).join(", ");
+const NO_SQL = [...NO].map(sqlText).join(", ");
 
 /** Powers of ten per money unit: fen per unit = 10^scale. */
 export const UNIT_SCALE: Record<MoneyUnitName, number> = {元: 2, 万元: 6, 亿元: 10};
@@ -108,12 +107,12 @@ ${results("b", "BOOLEAN")}
 ${results("t", "VARCHAR")}
 ${results("dt", "DATE")}
 -- Whether SQL decides this text (every character in the NFKC table).
-CREATE OR REPLACE TEMP MACRO fw_fast(x) AS regexp_full_match(x, ${lit(FAST_CLASS + "*")});
+CREATE OR REPLACE TEMP MACRO fw_fast(x) AS regexp_full_match(x, ${sqlText(FAST_CLASS + "*")});
 -- normalizeText: NFKC (by the table), runs of white space to one space, trimmed.
 -- (translate() is slow, so only texts with a full-width character or white space to fold go through it.)
 CREATE OR REPLACE TEMP MACRO fw_norm(x) AS CASE
   WHEN regexp_matches(x, '[\\x{3000}\\x{ff01}-\\x{ff5e}\\x{ffe5}\\t\\n\\r]|  |^ | $')
-  THEN trim(regexp_replace(translate(x, ${lit(TRANSLATE_FROM)}, ${lit(TRANSLATE_TO)}), '[\\t\\n\\r ]+', ' ', 'g'))
+  THEN trim(regexp_replace(translate(x, ${sqlText(TRANSLATE_FROM)}, ${sqlText(TRANSLATE_TO)}), '[\\t\\n\\r ]+', ' ', 'g'))
   ELSE x END;
 -- isMissing, of a normalized text.
 CREATE OR REPLACE TEMP MACRO fw_is_missing(n) AS n IN (${MISSING_SQL});
@@ -182,7 +181,7 @@ CREATE OR REPLACE TEMP MACRO fw_count(x) AS fw_parse(x, fw_fail_i('数量为空'
     "fw_n",
     `CASE WHEN fw_is_missing(fw_n) THEN fw_fail_i('数量为空', 'count is blank')
     ELSE ${letSql(
-      "regexp_replace(fw_squash(fw_n), '(家次|人次|家|条|份|个|次|人|件|起|张)$', '')",
+      `regexp_replace(fw_squash(fw_n), ${COUNT_UNIT_RE}, '')`,
       "fw_t",
       `CASE WHEN regexp_matches(fw_t, ${VAGUE_RE}) THEN fw_fail_i('数量不精确：' || x, 'vague count: ' || x)
       ELSE fw_count_value(x, fw_decimal(CASE WHEN regexp_full_match(fw_ungroup(fw_t), '[+-]?\\d+') THEN fw_ungroup(fw_t) ELSE '' END)) END`

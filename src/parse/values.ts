@@ -36,7 +36,8 @@ export function normalizeText(raw: string): string {
 const PLAIN_ASCII = /^[\x21-\x7e]*$/;
 const normalized = new Map<string, string>();
 
-const MISSING = new Set([
+/** The texts that mean "no value" (after {@link normalizeText}). */
+export const MISSING = new Set([
   "",
   "-",
   "--",
@@ -85,7 +86,8 @@ export function parseText(cell: Cell): Parsed<string> {
   return ok(normalizeText(cellText(cell)));
 }
 
-const VAGUE = /[约余多近超逾]|左右|以上|以下|上下|来/;
+/** Words that make an amount or count vague (约, 余, 左右 …). */
+export const VAGUE = /[约余多近超逾]|左右|以上|以下|上下|来/;
 
 /** Decimal text → scaled BigInt, or undefined if not a plain decimal. `1,234.5` (grouped by 3) is accepted. */
 function decimalToScaled(text: string, factor: bigint): {value: bigint; exact: boolean} | undefined {
@@ -169,6 +171,9 @@ export function parseAmountFen(cell: Cell, unit: MoneyUnitName = "元"): Parsed<
   return ok(scaled.value);
 }
 
+/** The unit word a count may end with (`1722条`). */
+export const COUNT_UNIT = /(家次|人次|家|条|份|个|次|人|件|起|张)$/;
+
 /** A whole count (家, 条, 份 ...): `1,722`, `１７２２`, `1722条`. Refuses negatives, fractions and blanks. */
 export function parseCount(cell: Cell): Parsed<number> {
   const error = cellError(cell);
@@ -179,9 +184,7 @@ export function parseCount(cell: Cell): Parsed<number> {
     return fail(`数量应为非负整数：${cell}`, `count must be a non-negative integer: ${cell}`);
   }
   const raw = cellText(cell);
-  const text = normalizeText(raw)
-    .replace(/\s/g, "")
-    .replace(/(家次|人次|家|条|份|个|次|人|件|起|张)$/, "");
+  const text = normalizeText(raw).replace(/\s/g, "").replace(COUNT_UNIT, "");
   if (VAGUE.test(text)) return fail(`数量不精确：${raw}`, `vague count: ${raw}`);
   const scaled = decimalToScaled(text, 1n);
   if (!scaled || !scaled.exact || text.includes("."))
@@ -207,8 +210,9 @@ export function parsePercent(cell: Cell): Parsed<number> {
   return ok(value);
 }
 
-const YES = new Set(["是", "有", "y", "yes", "true", "1", "√", "✓", "发现", "已发现"]);
-const NO = new Set(["否", "无", "n", "no", "false", "0", "×", "✗", "未发现", "没有"]);
+/** The spellings of yes and of no (lower case, after {@link normalizeText}). */
+export const YES = new Set(["是", "有", "y", "yes", "true", "1", "√", "✓", "发现", "已发现"]);
+export const NO = new Set(["否", "无", "n", "no", "false", "0", "×", "✗", "未发现", "没有"]);
 
 /** Yes/no: 是/否, 有/无, Y/N, 1/0, √/×. Here 无 means "no", not missing. */
 export function parseBool(cell: Cell): Parsed<boolean> {

@@ -19,7 +19,7 @@ import {
   type MoneyUnitName,
   type Parsed
 } from "../parse/values.js";
-import {UNIT_SCALE, letSql} from "../parse/values-sql.js";
+import {UNIT_SCALE, letSql, sqlText} from "../parse/values-sql.js";
 
 /** DuckDB column types used by the loaders. Money is BIGINT fen; dates are DATE. */
 export type DuckType = "VARCHAR" | "BIGINT" | "INTEGER" | "DOUBLE" | "BOOLEAN" | "DATE";
@@ -69,11 +69,6 @@ export interface Column<T = unknown> {
    */
   sql(x: string, ctx: SqlParseContext): string;
   zod: z.ZodType<T>;
-}
-
-/** A SQL string literal of a constant from the schema (never of data). */
-function lit(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /**
@@ -128,8 +123,8 @@ export function text(
       return refineSql(
         `fw_text(${x})`,
         "t",
-        `regexp_matches(fw_r.v, ${lit(pattern.source)})`,
-        `${lit(`${patternMessage ?? "格式不正确"}：`)} || fw_r.v`,
+        `regexp_matches(fw_r.v, ${sqlText(pattern.source)})`,
+        `${sqlText(`${patternMessage ?? "格式不正确"}：`)} || fw_r.v`,
         `'malformed value: ' || fw_r.v`
       );
     },
@@ -246,16 +241,18 @@ export function oneOf<const V extends string>(
     values: canonical,
     zod: z.enum(canonical as [V, ...V[]]),
     sql(x) {
-      const cases = [...lookup].map(([spelling, value]) => `WHEN ${lit(spelling)} THEN ${lit(value)}`);
+      const cases = [...lookup].map(
+        ([spelling, value]) => `WHEN ${sqlText(spelling)} THEN ${sqlText(value)}`
+      );
       // Most cells are written as a canonical value: a quick IN list before the lookup of every spelling.
-      const found = `CASE WHEN fw_r.v IN (${canonical.map(lit).join(", ")}) THEN fw_r.v ELSE CASE fw_squash(fw_r.v) ${cases.join(" ")} END END`;
+      const found = `CASE WHEN fw_r.v IN (${canonical.map(sqlText).join(", ")}) THEN fw_r.v ELSE CASE fw_squash(fw_r.v) ${cases.join(" ")} END END`;
       return letSql(
         `fw_text(${x})`,
         "fw_r",
         letSql(
           found,
           "fw_found",
-          `CASE WHEN fw_r.ok AND fw_found IS NULL THEN fw_fail_t(${lit("「")} || fw_r.v || ${lit(
+          `CASE WHEN fw_r.ok AND fw_found IS NULL THEN fw_fail_t(${sqlText("「")} || fw_r.v || ${sqlText(
             `」不在允许的取值中（${canonical.join("、")}）`
           )}, '"' || fw_r.v || '" is not one of the allowed values') WHEN fw_r.ok THEN fw_ok_t(fw_found) ELSE fw_r END`
         )
@@ -285,7 +282,7 @@ export function division(header: string, label_en: string, common: Common): Colu
         return refineSql(
           `fw_text(${x})`,
           "t",
-          `regexp_matches(fw_r.v, ${lit(DIVISION_CODE.source)})`,
+          `regexp_matches(fw_r.v, ${sqlText(DIVISION_CODE.source)})`,
           `'不是区划编码：' || fw_r.v`,
           `'not a division code: ' || fw_r.v`
         );
@@ -373,9 +370,9 @@ export function cellSql(field: string, col: Column, x: string, ctx: SqlParseCont
     ${
       col.optional
         ? ""
-        : `WHEN ${missing} THEN ${outcome("fail", "NULL", lit(`「${col.header}」不能为空`), lit(`${col.label_en} is required`), "'required'")}`
+        : `WHEN ${missing} THEN ${outcome("fail", "NULL", sqlText(`「${col.header}」不能为空`), sqlText(`${col.label_en} is required`), "'required'")}`
     }
-    ELSE ${outcome("fail", "NULL", `${r}.reason`, `${r}.reason_en`, lit(`invalid-${field}`))} END`
+    ELSE ${outcome("fail", "NULL", `${r}.reason`, `${r}.reason_en`, sqlText(`invalid-${field}`))} END`
   );
   // A blank optional cell is NULL without being parsed (a yes/no column reads 无 as "no" instead).
   if (!col.optional || col.duck === "BOOLEAN") return read;
@@ -398,11 +395,11 @@ export interface RowRule<R> {
 
 /** A rule's SQL twin: the issue when `condition` holds (SQL), else NULL; `reason` is SQL (a literal: {@link sqlText}). */
 export function ruleSql(condition: string, column: string, reason: string, reasonEn: string): string {
-  return `CASE WHEN ${condition} THEN {'column': ${lit(column)}, 'reason': ${reason}, 'reason_en': ${reasonEn}} END`;
+  return `CASE WHEN ${condition} THEN {'column': ${sqlText(column)}, 'reason': ${reason}, 'reason_en': ${reasonEn}} END`;
 }
 
 /** A SQL string literal of a constant text (for {@link ruleSql}'s reasons). */
-export const sqlText = lit;
+export {sqlText};
 
 export interface Dataset<R extends Record<string, unknown> = Record<string, unknown>> {
   name: string;

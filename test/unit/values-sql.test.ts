@@ -68,10 +68,9 @@ const DEFAULT: Opts = {unit: "元", date1904: false};
 
 let tableNo = 0;
 
-/** Runs the kind's macro over the cells: per cell, the SQL result (`undefined` where SQL leaves it to JS). */
-async function viaSql(kind: Kind, cells: (string | null)[], opts: Opts = DEFAULT) {
-  const table = `cells_${++tableNo}`;
-  await conn.run(`CREATE TEMP TABLE ${table} (i INTEGER, x VARCHAR)`);
+/** A temporary table `(i INTEGER, x VARCHAR)` of the cells, `i` their index. */
+async function cellsTable(table: string, cells: readonly (string | null)[]): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} (i INTEGER, x VARCHAR)`);
   const appender = await conn.createAppender(table);
   cells.forEach((cell, i) => {
     appender.appendInteger(i);
@@ -80,6 +79,12 @@ async function viaSql(kind: Kind, cells: (string | null)[], opts: Opts = DEFAULT
     appender.endRow();
   });
   appender.closeSync();
+}
+
+/** Runs the kind's macro over the cells: per cell, the SQL result (`undefined` where SQL leaves it to JS). */
+async function viaSql(kind: Kind, cells: (string | null)[], opts: Opts = DEFAULT) {
+  const table = `cells_${++tableNo}`;
+  await cellsTable(table, cells);
   const value = kind === "date" ? "strftime(r.v, '%Y-%m-%d')" : "r.v";
   const reader = await conn.runAndReadAll(
     `SELECT i, r.ok AS ok, ${value} AS v, r.reason AS reason, r.reason_en AS reason_en
@@ -317,14 +322,8 @@ describe("the SQL value normalizer (values-sql.ts) gives what the JS one gives",
       "\uf900",
       "\u2003"
     ];
-    await conn.run("CREATE TEMP TABLE outside (c VARCHAR)");
-    const appender = await conn.createAppender("outside");
-    for (const c of outside) {
-      appender.appendVarchar(c);
-      appender.endRow();
-    }
-    appender.closeSync();
-    const reader = await conn.runAndReadAll("SELECT c, fw_fast(c) AS fast FROM outside");
+    await cellsTable("outside", outside);
+    const reader = await conn.runAndReadAll("SELECT x, fw_fast(x) AS fast FROM outside");
     expect(reader.getRowObjectsJS().filter((row) => row.fast !== false)).toEqual([]);
     // Inside it, the same texts are decided.
     const inside = await conn.runAndReadAll("SELECT fw_fast('银川市 ＡＢＣ，、。《》1.8万元') AS fast");
@@ -335,15 +334,9 @@ describe("the SQL value normalizer (values-sql.ts) gives what the JS one gives",
     const chars = Array.from({length: 0x10000}, (_, c) => c)
       .filter((c) => c < 0xd800 || c > 0xdfff)
       .map((c) => String.fromCharCode(c));
-    await conn.run("CREATE OR REPLACE TEMP TABLE bmp (c VARCHAR)");
-    const appender = await conn.createAppender("bmp");
-    for (const c of chars) {
-      appender.appendVarchar(c);
-      appender.endRow();
-    }
-    appender.closeSync();
+    await cellsTable("bmp", chars);
     const reader = await conn.runAndReadAll(
-      `SELECT unicode(c) AS code FROM bmp WHERE regexp_full_match(c, '${JS_SPACE_CLASS}') ORDER BY code`
+      `SELECT unicode(x) AS code FROM bmp WHERE regexp_full_match(x, '${JS_SPACE_CLASS}') ORDER BY code`
     );
     const sql = reader.getRowObjectsJS().map((r) => Number(r.code));
     expect(sql).toEqual(chars.filter((c) => /\s/.test(c)).map((c) => c.charCodeAt(0)));
@@ -487,15 +480,7 @@ describe("every column of every dataset: cellSql = parseCell (the ingest's per-c
               fc.constantFrom<MoneyUnitName>("元", "万元"),
               async (cells, unit) => {
                 const table = `col_${++tableNo}`;
-                await conn.run(`CREATE TEMP TABLE ${table} (i INTEGER, x VARCHAR)`);
-                const appender = await conn.createAppender(table);
-                cells.forEach((cell, i) => {
-                  appender.appendInteger(i);
-                  if (cell === null) appender.appendNull();
-                  else appender.appendVarchar(cell);
-                  appender.endRow();
-                });
-                appender.closeSync();
+                await cellsTable(table, cells);
                 const ctx = {unit, date1904: false, divisionAliases: withAliases ? "fw_aliases" : undefined};
                 const v = col.duck === "DATE" ? "strftime(c.v, '%Y-%m-%d')" : "c.v";
                 const reader = await conn.runAndReadAll(
@@ -622,27 +607,19 @@ describe("parseColumns (loaders/sql-cells.ts): whole columns in DuckDB, the rest
       "1\u00a0800元",
       "\ufeff约5元"
     ];
-    await conn.run("CREATE OR REPLACE TEMP TABLE stage2 (line INTEGER, a VARCHAR)");
-    const appender = await conn.createAppender("stage2");
-    cells.forEach((cell, i) => {
-      appender.appendInteger(i + 2);
-      if (cell === null) appender.appendNull();
-      else appender.appendVarchar(cell);
-      appender.endRow();
-    });
-    appender.closeSync();
+    await cellsTable("stage2", cells);
     const col = (findings.columns as Record<string, Column>).amount_involved!;
     const stats = await parseColumns(conn, {
       source: "stage2",
       target: "parsed2",
-      columns: [{field: "amount_involved", col, raw: "a", ctx: {unit: "元", date1904: false}}],
-      keep: ["line"]
+      columns: [{field: "amount_involved", col, raw: "x", ctx: {unit: "元", date1904: false}}],
+      keep: ["i"]
     });
     // NBSP (three cells, one text), the ligature, the lone NBSP and the leading U+FEFF are outside the table.
     expect(stats).toEqual({cellsToJs: 6, textsToJs: 4});
     const rows = (
       await conn.runAndReadAll(
-        "SELECT amount_involved.state AS state, amount_involved.v AS v, amount_involved.reason AS reason FROM parsed2 ORDER BY line"
+        "SELECT amount_involved.state AS state, amount_involved.v AS v, amount_involved.reason AS reason FROM parsed2 ORDER BY i"
       )
     ).getRowObjectsJS();
     const want = cells.map((cell) => parseCell("amount_involved", col, cell, {unit: "元", date1904: false}));
