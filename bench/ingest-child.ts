@@ -11,7 +11,7 @@
 import {mkdir, readdir, stat} from "node:fs/promises";
 import {basename, extname, join, resolve} from "node:path";
 import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
-import {ingest} from "../loaders/ingest.js";
+import {ingestSql} from "../loaders/ingest-sql.js";
 import {totalsOf, writeOutputs} from "../loaders/outputs.js";
 import {STORAGE_VERSION} from "../loaders/duckdb-file.js";
 import {INGEST_MODES, type ChildReport, type IngestMode} from "./ingest.js";
@@ -40,9 +40,13 @@ async function totalBytes(files: readonly string[]): Promise<number> {
 
 async function runFundwatch(dataDir: string, outDir: string): Promise<Measured> {
   const start = performance.now();
-  const result = await ingest([dataDir], {root: dataDir, today: TODAY});
+  const result = await ingestSql([dataDir], {root: dataDir, today: TODAY});
   const ingested = performance.now();
-  await writeOutputs(outDir, result, {source: "bench", generatedAt: GENERATED_AT});
+  try {
+    await writeOutputs(outDir, result, {source: "bench", generatedAt: GENERATED_AT});
+  } finally {
+    await result.store.close();
+  }
   const end = performance.now();
   const {read_ms, validate_ms} = result.timings;
   return {

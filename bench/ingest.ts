@@ -81,9 +81,9 @@ export interface IngestBenchOptions {
   log?: (line: string) => void;
 }
 
-/** The fundwatch ingest holds every row in the heap: 5M rows need more than the default 4 GB. */
+/** Node's own defaults for both: the fundwatch ingest keeps its rows in DuckDB, not in the heap. */
 const NODE_FLAGS: Record<IngestMode, string[]> = {
-  fundwatch: ["--max-old-space-size=16384"],
+  fundwatch: [],
   native: []
 };
 

@@ -18,6 +18,16 @@ export interface TableSpec {
   rows: CellValue[][];
 }
 
+/**
+ * A table filled by a query on the writer's connection instead of rows from JS (the ingest's loaded
+ * tables, which stay in DuckDB): `select` gives the columns in order; its ORDER BY is the rows' order.
+ */
+export interface SqlTableSpec {
+  name: string;
+  columns: {name: string; type: ColumnType}[];
+  select: string;
+}
+
 /** The storage version DuckDB-WASM 1.29+ can read (see PLATFORM-NOTES). */
 export const STORAGE_VERSION = "v1.0.0";
 
@@ -78,10 +88,14 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
   return removed;
 }
 
-/** Creates `table` in the attached database `out` and appends its rows. */
-async function appendTable(conn: DuckDBConnection, table: TableSpec): Promise<void> {
+/** Creates `table` in the attached database `out` and appends its rows (or inserts its query's). */
+async function appendTable(conn: DuckDBConnection, table: TableSpec | SqlTableSpec): Promise<void> {
   const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
   await conn.run(`CREATE TABLE out.main.${quote(table.name)} (${columns})`);
+  if ("select" in table) {
+    await conn.run(`INSERT INTO out.main.${quote(table.name)} ${table.select}`);
+    return;
+  }
   const appender = await conn.createAppender(table.name, "main", "out");
   for (const [r, row] of table.rows.entries()) {
     if (row.length !== table.columns.length) {
@@ -124,13 +138,15 @@ export interface WriteOptions {
 export async function writeNewDuckDBFile(
   path: string,
   alias: string,
-  work: (conn: DuckDBConnection) => Promise<void>
+  work: (conn: DuckDBConnection) => Promise<void>,
+  /** A connection to write through (left open), e.g. one whose tables `work` copies; default a new one. */
+  through?: DuckDBConnection
 ): Promise<void> {
   await mkdir(dirname(path), {recursive: true});
   await removeStaleTemps(path);
   const temp = tempPathFor(path);
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
+  const instance = through ? undefined : await DuckDBInstance.create(":memory:");
+  const conn = through ?? (await (instance as DuckDBInstance).connect());
   try {
     await conn.run(`ATTACH ${literal(temp)} AS ${quote(alias)} (STORAGE_VERSION '${STORAGE_VERSION}')`);
     await work(conn);
@@ -141,32 +157,42 @@ export async function writeNewDuckDBFile(
     await rm(`${temp}.wal`, {force: true});
     throw error;
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    if (instance) {
+      conn.closeSync();
+      instance.closeSync();
+    }
   }
   await rename(temp, path);
 }
 
 export async function writeDuckDBFile(
   path: string,
-  tables: TableSpec[],
-  options: WriteOptions = {}
+  tables: (TableSpec | SqlTableSpec)[],
+  options: WriteOptions & {
+    /** The connection whose tables the {@link SqlTableSpec}s read (default: a new in-memory one). */
+    conn?: DuckDBConnection;
+  } = {}
 ): Promise<void> {
-  await writeNewDuckDBFile(path, "out", async (conn) => {
-    for (const table of tables) await appendTable(conn, table);
-    if (options.after) {
-      await conn.run("USE out");
-      const db: QueryDb = {
-        async query(q) {
-          return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
-            string,
-            unknown
-          >[];
-        }
-      };
-      const extra = await options.after(db);
-      await conn.run("USE memory");
-      for (const table of extra) await appendTable(conn, table);
-    }
-  });
+  await writeNewDuckDBFile(
+    path,
+    "out",
+    async (conn) => {
+      for (const table of tables) await appendTable(conn, table);
+      if (options.after) {
+        await conn.run("USE out");
+        const db: QueryDb = {
+          async query(q) {
+            return (await conn.runAndReadAll(q.text, q.params as never)).getRowObjectsJS() as Record<
+              string,
+              unknown
+            >[];
+          }
+        };
+        const extra = await options.after(db);
+        await conn.run("USE memory");
+        for (const table of extra) await appendTable(conn, table);
+      }
+    },
+    options.conn
+  );
 }

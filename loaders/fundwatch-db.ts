@@ -24,7 +24,8 @@ import {
   readPreviousBuild,
   type GateReport
 } from "./gates.js";
-import {datasetFromFileName, ingest, listInputFiles, skippedFileLines, type IngestResult} from "./ingest.js";
+import {datasetFromFileName, listInputFiles, skippedFileLines} from "./ingest.js";
+import {ingestSql, type SqlIngestResult} from "./ingest-sql.js";
 import {generationTime, toTables} from "./outputs.js";
 import {loaderFingerprint} from "../scripts/loader-cache.js";
 
@@ -36,10 +37,13 @@ export function inputDirectory(projectRoot: string): string {
 export const DEFAULT_SOURCE =
   "宁夏回族自治区 2024 年打击欺诈骗保专项整治行动（示例数据，由 npm run gen:data 按固定种子生成）";
 
-export async function buildDatabaseTo(out: Writable, projectRoot: string): Promise<IngestResult> {
+export async function buildDatabaseTo(
+  out: Writable,
+  projectRoot: string
+): Promise<Omit<SqlIngestResult, "store">> {
   const inputDir = inputDirectory(projectRoot);
   const checks = await loadChecks(projectRoot);
-  const result = await ingest([inputDir], {
+  const {store, ...result} = await ingestSql([inputDir], {
     root: inputDir,
     calendar: calendarPath(projectRoot),
     ...ingestOptions(checks.ingest),
@@ -53,12 +57,13 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
   }
   const source =
     process.env.FUNDWATCH_DATA_SOURCE ?? (process.env.FUNDWATCH_DATA_DIR ? "自定义输入目录" : DEFAULT_SOURCE);
-  const previous = await readPreviousBuild(join(projectRoot, "dist", "build.json"));
   const dir = await mkdtemp(join(tmpdir(), "fundwatch-"));
   try {
+    const previous = await readPreviousBuild(join(projectRoot, "dist", "build.json"));
     const file = join(dir, "fundwatch.duckdb");
     let report: GateReport | undefined;
-    await writeDuckDBFile(file, toTables(result, {source, generatedAt: generationTime()}), {
+    await writeDuckDBFile(file, toTables({...result, store}, {source, generatedAt: generationTime()}), {
+      conn: store.conn,
       after: async (db) => {
         await buildCube(db, METRICS);
         report = await checkGates(db, {
@@ -78,6 +83,7 @@ export async function buildDatabaseTo(out: Writable, projectRoot: string): Promi
     }
     await pipeline(createReadStream(file), out, {end: false});
   } finally {
+    await store.close();
     await rm(dir, {recursive: true, force: true});
   }
   return result;
@@ -196,12 +202,18 @@ export async function divisionCodes(projectRoot: string): Promise<string[]> {
   const inputDir = inputDirectory(projectRoot);
   const files = await listInputFiles([inputDir]);
   const named = files.filter((f) => datasetFromFileName(f)?.name === "divisions");
-  const result = await ingest(named.length > 0 ? named : [inputDir], {
+  const {store} = await ingestSql(named.length > 0 ? named : [inputDir], {
     root: inputDir,
     calendar: calendarPath(projectRoot)
   });
-  return (result.tables.get("divisions") ?? [])
-    .filter((d) => d.level === "市" || d.level === "县")
-    .map((d) => String(d.code))
-    .sort();
+  try {
+    const rows = (
+      await store.conn.runAndReadAll(
+        `SELECT code FROM ${store.table("divisions")} WHERE level IN ('市', '县') ORDER BY fw_seq`
+      )
+    ).getRowObjectsJS() as {code: string}[];
+    return rows.map((d) => d.code).sort();
+  } finally {
+    await store.close();
+  }
 }

@@ -118,7 +118,7 @@ const INPUT_EXTENSIONS = new Set([".csv", ".xlsx"]);
 const SHEET_SUFFIX = /^(.+\.xlsx)#([^#/\\]+)$/i;
 
 /** Splits `path#sheet` (as {@link listInputFiles} returns it) into the path and the sheet name. */
-function splitSheet(entry: string): [string, string | undefined] {
+export function splitSheet(entry: string): [string, string | undefined] {
   const match = SHEET_SUFFIX.exec(entry);
   return match?.[1] ? [match[1], match[2]] : [entry, undefined];
 }
@@ -304,7 +304,7 @@ export function mapHeaders(ds: Dataset, headers: readonly string[], groups: read
  * Strict: all of them. Lenient: at least half, and two or more (so a file missing a column is still
  * recognised, and the missing column named).
  */
-function headerScore(ds: Dataset, texts: readonly string[], strict: boolean): number {
+export function headerScore(ds: Dataset, texts: readonly string[], strict: boolean): number {
   const required = (Object.values(ds.columns) as Column[]).filter((c) => !c.optional);
   const {fields} = mapHeaders(ds, texts);
   const hits = required.filter((c) => [...fields.keys()].some((f) => ds.columns[f] === c)).length;
@@ -328,9 +328,22 @@ async function readTable(
   candidates: readonly Dataset[],
   sheet?: string
 ): Promise<{table: RawTable & {encoding?: string}; dataset: Dataset}> {
-  const attempt = async (
-    strict: boolean
-  ): Promise<{table: RawTable & {encoding?: string}; dataset: Dataset}> => {
+  const ext = extname(path).toLowerCase();
+  return readDetecting(path, candidates, (isHeaderRow) =>
+    ext === ".xlsx" ? readXlsx(path, {isHeaderRow, ...(sheet ? {sheet} : {})}) : readCsv(path, {isHeaderRow})
+  );
+}
+
+/**
+ * Reads a file with `read`, finding its header row and dataset among `candidates`: the first of its first
+ * rows that holds all required columns of a dataset (the best fit), else one that holds most of them.
+ */
+export async function readDetecting<T>(
+  path: string,
+  candidates: readonly Dataset[],
+  read: (isHeaderRow: (texts: string[]) => boolean) => Promise<T>
+): Promise<{table: T; dataset: Dataset}> {
+  const attempt = async (strict: boolean): Promise<{table: T; dataset: Dataset}> => {
     let chosen: Dataset | undefined;
     const isHeaderRow = (texts: string[]): boolean => {
       let best = 0;
@@ -343,11 +356,7 @@ async function readTable(
       }
       return best > 0;
     };
-    const ext = extname(path).toLowerCase();
-    const table =
-      ext === ".xlsx"
-        ? await readXlsx(path, {isHeaderRow, ...(sheet ? {sheet} : {})})
-        : await readCsv(path, {isHeaderRow});
+    const table = await read(isHeaderRow);
     if (!chosen) throw new Error(`${path}: 无法判断文件属于哪个数据集`);
     return {table, dataset: chosen};
   };
@@ -436,7 +445,7 @@ export const DEFAULT_EARLIEST_DATE = "2000-01-01";
 const BIGINT_MAX = 2n ** 63n - 1n;
 
 /** Checks the options' limits and dates; problems are worded for the administrator who set them. */
-function rowLimits(options: IngestOptions): {limits: RowLimits; problems: string[]} {
+export function rowLimits(options: IngestOptions): {limits: RowLimits; problems: string[]} {
   const problems: string[] = [];
   const fen = (name: string, value: bigint | number | undefined, fallback: bigint): bigint => {
     if (value === undefined) return fallback;
@@ -483,7 +492,7 @@ function isIsoDate(text: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }
 
-function todayInChina(): string {
+export function todayInChina(): string {
   return new Intl.DateTimeFormat("en-CA", {
     timeZone: "Asia/Shanghai",
     year: "numeric",
@@ -493,8 +502,18 @@ function todayInChina(): string {
 }
 
 /** Runs the whole ingest over files and folders. Throws {@link IngestError} on structural problems. */
-export async function ingest(paths: readonly string[], options: IngestOptions = {}): Promise<IngestResult> {
-  const readStart = performance.now();
+/** What every ingest starts from: the input files, how they are named, today, and the row limits. */
+export interface IngestPlan {
+  files: string[];
+  today: string;
+  /** A path as outputs name it: relative to the inputs' common root, with `/`. */
+  display: (path: string) => string;
+  skippedFiles: SkippedFile[];
+  limits: RowLimits;
+}
+
+/** Lists the inputs and checks the options; throws an {@link IngestError} when there is nothing to read. */
+export async function planIngest(paths: readonly string[], options: IngestOptions): Promise<IngestPlan> {
   const listed = await listInputs(paths);
   const files = listed.files;
   const root = resolve(
@@ -512,6 +531,51 @@ export async function ingest(paths: readonly string[], options: IngestOptions = 
     throw new IngestError([...listed.problems, ...optionProblems], {skippedFiles});
   if (files.length === 0)
     throw new IngestError([`${paths.join("、")}: 没有 .csv 或 .xlsx 输入文件`], {skippedFiles});
+  return {files, today, display, skippedFiles, limits};
+}
+
+/** Why a file whose headers were mapped cannot be read (a required column missing, an ambiguous one). */
+export function mappingProblem(
+  file: string,
+  ds: Dataset,
+  table: {headerLine: number; headers: readonly string[]},
+  mapping: Mapping
+): string | undefined {
+  if (mapping.missing.length > 0)
+    return `${file}（${ds.label}）: 缺少必需的列：${mapping.missing.map((m) => `「${m}」`).join("、")}（表头第 ${table.headerLine} 行为：${table.headers.join("，")}）`;
+  if (mapping.ambiguous.length > 0) return `${file}: ${mapping.ambiguous.join("；")}`;
+  return undefined;
+}
+
+export async function ingest(paths: readonly string[], options: IngestOptions = {}): Promise<IngestResult> {
+  // While both paths exist (issue 21): FUNDWATCH_INGEST=sql runs the DuckDB ingest (./ingest-sql.ts) and
+  // brings its tables into JS; FUNDWATCH_INGEST=both runs both and fails unless they give the same result
+  // or the same error (the ingest's own test files run so).
+  const mode = process.env.FUNDWATCH_INGEST;
+  if (mode === "sql" || mode === "both") {
+    const {ingestViaSql, sameIngest} = await import("./ingest-sql.js");
+    if (mode === "sql") return ingestViaSql(paths, options);
+    const outcome = async (run: () => Promise<IngestResult>) => {
+      try {
+        return {result: await run()};
+      } catch (error) {
+        return {error};
+      }
+    };
+    const js = await outcome(() => ingestJs(paths, options));
+    const sql = await outcome(() => ingestViaSql(paths, options));
+    const difference = sameIngest(js, sql);
+    if (difference !== undefined)
+      throw new Error(`FUNDWATCH_INGEST=both: the two ingests differ: ${difference}`);
+    if ("error" in js) throw js.error;
+    return js.result;
+  }
+  return ingestJs(paths, options);
+}
+
+async function ingestJs(paths: readonly string[], options: IngestOptions): Promise<IngestResult> {
+  const readStart = performance.now();
+  const {files, today, display, skippedFiles, limits} = await planIngest(paths, options);
   const problems: string[] = [];
   const seenHashes = new Map<string, string>();
 
@@ -527,14 +591,9 @@ export async function ingest(paths: readonly string[], options: IngestOptions = 
         datasetFromFileName(sheet === undefined ? path : `${sheet}.xlsx`) ?? datasetFromFileName(path);
       const {table, dataset: ds} = await readTable(path, named ? [named] : DATASETS, sheet);
       const mapping = mapHeaders(ds, table.headers, table.groups);
-      if (mapping.missing.length > 0) {
-        problems.push(
-          `${file}（${ds.label}）: 缺少必需的列：${mapping.missing.map((m) => `「${m}」`).join("、")}（表头第 ${table.headerLine} 行为：${table.headers.join("，")}）`
-        );
-        continue;
-      }
-      if (mapping.ambiguous.length > 0) {
-        problems.push(`${file}: ${mapping.ambiguous.join("；")}`);
+      const unmapped = mappingProblem(file, ds, table, mapping);
+      if (unmapped !== undefined) {
+        problems.push(unmapped);
         continue;
       }
       // Two sheets of one workbook are not duplicates of each other; the same bytes sent twice are.
@@ -625,12 +684,12 @@ export async function ingest(paths: readonly string[], options: IngestOptions = 
 }
 
 /** An error's message, whatever was thrown. */
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** A problem reading one file, named by its display name (the readers' messages start with the path). */
-function fileProblem(file: string, path: string, error: unknown): string {
+export function fileProblem(file: string, path: string, error: unknown): string {
   if (error instanceof IngestError) return error.problems.join("；");
   const message = errorText(error);
   if (message.includes(path)) return `${file}: ${message.replace(path, "").replace(/^:\s*/, "")}`;
@@ -638,10 +697,11 @@ function fileProblem(file: string, path: string, error: unknown): string {
 }
 
 /** Two files of one dataset sharing at least this share of the smaller file's keys are two versions of one submission. */
-const VERSION_OVERLAP = 0.5;
+export const VERSION_OVERLAP = 0.5;
 
 /** A parsed value as text, for comparing two versions of a row. */
-const valueKey = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+export const valueKey = (value: unknown): string =>
+  value === null || value === undefined ? "" : String(value);
 
 /**
  * Two files of the same dataset that share at least half of the smaller one's keys: two versions of one
@@ -678,25 +738,26 @@ function versionConflicts(files: readonly ParsedFile[]): string[] {
       if (!a || !b) continue;
       const smaller = Math.min(sizes[Math.floor(pair / n)] ?? 0, sizes[pair % n] ?? 0);
       if (count < smaller * VERSION_OVERLAP) continue;
-      const keyed = (f: ParsedFile): KeyedFile => ({f, keys: new Map(f.rows.map((r) => [keyOf(r.row), r]))});
-      const [ka, kb] = [keyed(a), keyed(b)];
-      problems.push(
-        versionProblem(
-          ds,
-          ka,
-          kb,
-          [...kb.keys.keys()].filter((key) => ka.keys.has(key)),
-          smaller
-        )
-      );
+      problems.push(versionProblem(ds, a, b, smaller));
     }
   }
   return problems;
 }
 
-type KeyedFile = {f: ParsedFile; keys: Map<string, ParsedFile["rows"][number]>};
+/** What {@link versionProblem} reads of a file: its name, its parsed rows and their raw texts. */
+export type VersionFile = {summary: {file: string}} & Pick<ParsedFile, "rows" | "rawOf">;
 
-function versionProblem(ds: Dataset, a: KeyedFile, b: KeyedFile, shared: string[], smaller: number): string {
+type KeyedFile = {f: VersionFile; keys: Map<string, ParsedFile["rows"][number]>};
+
+/**
+ * The problem of two files that look like two versions of one submission (`smaller`: the smaller
+ * file's count of distinct keys): the keys they share, how many of those rows differ, the first difference.
+ */
+export function versionProblem(ds: Dataset, fileA: VersionFile, fileB: VersionFile, smaller: number): string {
+  const keyOf = (row: Record<string, unknown>): string => ds.key.map((k) => valueKey(row[k])).join("|");
+  const keyed = (f: VersionFile): KeyedFile => ({f, keys: new Map(f.rows.map((r) => [keyOf(r.row), r]))});
+  const [a, b] = [keyed(fileA), keyed(fileB)];
+  const shared = [...b.keys.keys()].filter((key) => a.keys.has(key));
   const [nameA, nameB] = [a.f.summary.file, b.f.summary.file];
   const fields = Object.keys(ds.columns);
   let differing = 0;
@@ -722,7 +783,11 @@ function versionProblem(ds: Dataset, a: KeyedFile, b: KeyedFile, shared: string[
   return `${nameA} 与 ${nameB} 像是同一份${ds.label}的两个版本：两者有 ${shared.length} 个相同的${keyName}（占较小文件 ${smaller} 个的 ${percent}%），${differences}。请只保留其中一个文件（删除或移走另一个）后重新运行`;
 }
 
-function emptySummary(file: string, ds: Dataset, table: RawTable & {encoding?: string}): FileSummary {
+export function emptySummary(
+  file: string,
+  ds: Dataset,
+  table: Omit<RawTable, "rows"> & {encoding?: string}
+): FileSummary {
   return {
     file,
     dataset: ds.name,
@@ -741,7 +806,7 @@ function emptySummary(file: string, ds: Dataset, table: RawTable & {encoding?: s
   };
 }
 
-function commonRoot(files: readonly string[]): string {
+export function commonRoot(files: readonly string[]): string {
   const parts = files.map((f) => resolve(f).split(sep).slice(0, -1));
   const first = parts[0] ?? [];
   let n = first.length;
@@ -753,7 +818,7 @@ function commonRoot(files: readonly string[]): string {
   return first.slice(0, n).join(sep) || sep;
 }
 
-function addDivisionAliases(table: Map<string, string>, row: Record<string, unknown>): void {
+export function addDivisionAliases(table: Map<string, string>, row: Record<string, unknown>): void {
   const code = String(row.code);
   const names = [code, String(row.name), ...(row.aliases ? String(row.aliases).split(/[、|,，;；/]/) : [])];
   if (row.insurance_code) names.push(String(row.insurance_code));
@@ -1031,7 +1096,7 @@ export function rangeIssues(
   return {rejected, warned};
 }
 
-function fieldOfHeader(ds: Dataset, header: string): string {
+export function fieldOfHeader(ds: Dataset, header: string): string {
   return (Object.entries(ds.columns) as [string, Column][]).find(([, c]) => c.header === header)?.[0] ?? "";
 }
 
@@ -1341,13 +1406,13 @@ function referenceProblem(
   }
 }
 
-function countReasons(issues: readonly Issue[]): Record<string, number> {
+export function countReasons(issues: readonly Issue[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const issue of issues) counts[issue.rule] = (counts[issue.rule] ?? 0) + 1;
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function sortIssues(issues: Issue[]): Issue[] {
+export function sortIssues(issues: Issue[]): Issue[] {
   return issues.sort((a, b) =>
     a.file < b.file
       ? -1
@@ -1358,7 +1423,7 @@ function sortIssues(issues: Issue[]): Issue[] {
 }
 
 /** The event dates that date the data, per dataset: a weekly cut-off, an inspection, a decision. */
-const DATED: readonly (readonly [table: string, field: string])[] = [
+export const DATED: readonly (readonly [table: string, field: string])[] = [
   ["weekly_reports", "week_ending"],
   ["inspections", "date"],
   ["dispositions", "decided_on"]
@@ -1404,7 +1469,7 @@ export function asOfDate(
   tables: Map<string, LoadedRow[]>,
   cutoff?: string
 ): {date: string | null; note: string} {
-  if (cutoff !== undefined) return {date: cutoff, note: `按指定的数据截至日期 ${cutoff}`};
+  if (cutoff !== undefined) return asOfOfLatest([], cutoff);
   const divisionOf = divisionOfRow(tables);
   const latest = new Map<string, string>();
   for (const [table, field] of DATED) {
@@ -1415,7 +1480,16 @@ export function asOfDate(
       if (value > (latest.get(division) ?? "")) latest.set(division, value);
     }
   }
-  const dates = [...latest.values()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  return asOfOfLatest([...latest.values()]);
+}
+
+/** {@link asOfDate} from each reporting division's latest date (or the stated `cutoff`). */
+export function asOfOfLatest(
+  latest: readonly string[],
+  cutoff?: string
+): {date: string | null; note: string} {
+  if (cutoff !== undefined) return {date: cutoff, note: `按指定的数据截至日期 ${cutoff}`};
+  const dates = [...latest].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
   const date = dates[Math.ceil(dates.length / 2) - 1];
   if (date === undefined) return {date: null, note: "没有带日期的数据"};
   const reached = dates.filter((d) => d >= date).length;

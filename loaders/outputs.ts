@@ -17,13 +17,16 @@ import {ruleName} from "../src/schema/rule-names.js";
 import {exactText, safeCell} from "../src/format/spreadsheet.js";
 import {
   isAlive,
+  quote,
   removeStaleTemps,
   tempPathFor,
   writeDuckDBFile,
+  type SqlTableSpec,
   type TableSpec,
   type WriteOptions
 } from "./duckdb-file.js";
 import type {FileSummary, IngestResult, Issue} from "./ingest.js";
+import type {SqlIngestResult} from "./ingest-sql.js";
 import {calendarTable} from "./calendar.js";
 
 export interface OutputMeta {
@@ -81,11 +84,33 @@ function issueTable(name: string, issues: readonly Issue[], files: readonly File
   };
 }
 
-/** The tables of the site database, in a stable order with rows in key order. */
-export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
-  const tables: TableSpec[] = [];
+/** An ingest's result, with its loaded tables in JS ({@link ingest}) or in DuckDB ({@link ingestSql}). */
+export type AnyIngestResult = IngestResult | SqlIngestResult;
+
+/**
+ * The tables of the site database, in a stable order with rows in key order (the key values as text,
+ * joined by `|`). From an {@link ingestSql} result the datasets are queries on its work database, so
+ * the file must be written through its connection (`writeDuckDBFile(…, {conn: result.store.conn})`).
+ */
+export function toTables(result: AnyIngestResult, meta: OutputMeta): (TableSpec | SqlTableSpec)[] {
+  const tables: (TableSpec | SqlTableSpec)[] = [];
   for (const ds of DATASETS) {
     const columns = Object.entries(ds.columns) as [string, Column][];
+    const specColumns = [
+      ...columns.map(([name, col]) => ({name, type: col.duck})),
+      {name: "source_file", type: "VARCHAR" as const},
+      {name: "source_line", type: "INTEGER" as const}
+    ];
+    if ("store" in result) {
+      // DuckDB orders text by code point, JS by UTF-16 unit: the same unless a key mixes characters
+      // beyond U+FFFF with ones from U+E000 to U+FFFF.
+      tables.push({
+        name: ds.name,
+        columns: specColumns,
+        select: `SELECT ${specColumns.map((c) => quote(c.name)).join(", ")} FROM ${result.store.table(ds.name)} ORDER BY fw_key`
+      });
+      continue;
+    }
     const rows = [...(result.tables.get(ds.name) ?? [])].sort((a, b) => {
       const ka = ds.key.map((k) => String(a[k])).join("|");
       const kb = ds.key.map((k) => String(b[k])).join("|");
@@ -93,11 +118,7 @@ export function toTables(result: IngestResult, meta: OutputMeta): TableSpec[] {
     });
     tables.push({
       name: ds.name,
-      columns: [
-        ...columns.map(([name, col]) => ({name, type: col.duck})),
-        {name: "source_file", type: "VARCHAR"},
-        {name: "source_line", type: "INTEGER"}
-      ],
+      columns: specColumns,
       rows: rows.map((row) => [
         ...columns.map(([name]) => (row[name] ?? null) as string | number | bigint | boolean | null),
         row.source_file,
@@ -228,7 +249,7 @@ export function issuesCsv(issues: readonly Issue[], files: readonly FileSummary[
 }
 
 /** The JSON summary `npm run ingest` prints: per file, rows read, loaded, rejected and reasons by count. */
-export function summaryJson(result: IngestResult): object {
+export function summaryJson(result: AnyIngestResult): object {
   return {
     as_of: result.asOf,
     as_of_note: result.asOfNote,
@@ -365,7 +386,7 @@ async function publishFolder(staging: string, folder: string): Promise<void> {
  */
 export async function writeOutputs(
   dir: string,
-  result: IngestResult,
+  result: AnyIngestResult,
   meta: OutputMeta,
   options: WriteOptions & {
     /** More keys for summary.json, asked for once the database is written (e.g. the gates' verdict). */
@@ -381,7 +402,10 @@ export async function writeOutputs(
   try {
     const mode = (await stat(folder).catch(() => undefined))?.mode;
     if (mode !== undefined) await chmod(staging, mode & 0o7777);
-    await writeDuckDBFile(join(staging, "fundwatch.duckdb"), toTables(result, meta), options);
+    await writeDuckDBFile(join(staging, "fundwatch.duckdb"), toTables(result, meta), {
+      ...options,
+      ...("store" in result ? {conn: result.store.conn} : {})
+    });
     await writeFile(join(staging, "rejects.csv"), issuesCsv(result.rejects, result.files));
     await writeFile(join(staging, "warnings.csv"), issuesCsv(result.warnings, result.files));
     const summary = {...summaryJson(result), ...options.summaryExtra?.()};

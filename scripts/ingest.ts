@@ -23,7 +23,8 @@ import {
   gateTables,
   type GateReport
 } from "../loaders/gates.js";
-import {ingest, IngestError, skippedFileLines} from "../loaders/ingest.js";
+import {IngestError, skippedFileLines} from "../loaders/ingest.js";
+import {ingestSql} from "../loaders/ingest-sql.js";
 import {
   checkOutputDir,
   generationTime,
@@ -90,32 +91,36 @@ try {
     args.previous === "none"
       ? null
       : await readPreviousBuild(args.previous ?? join(PROJECT, "dist", "build.json"));
-  const result = await ingest(args.paths, {
+  const result = await ingestSql(args.paths, {
     ...ingestOptions(checks.ingest),
     ...(args.today ? {today: args.today} : {}),
     ...(args.calendar ? {calendar: args.calendar} : {})
   });
   let gates: GateReport | undefined;
-  await writeOutputs(
-    args.out,
-    result,
-    {source: args.source ?? args.paths.join("、"), generatedAt: generationTime()},
-    {
-      // The same gates as the site's loader, against the same last published build.
-      after: async (db) => {
-        // The same database as the site's loader writes: the detail tables and the cube.
-        await buildCube(db, METRICS);
-        gates = await checkGates(db, {
-          config: checks.gates,
-          previous,
-          accept: args.accept ?? null,
-          configFile: checks.file
-        });
-        return gateTables(gates);
-      },
-      summaryExtra: () => (gates ? {gates} : {})
-    }
-  );
+  try {
+    await writeOutputs(
+      args.out,
+      result,
+      {source: args.source ?? args.paths.join("、"), generatedAt: generationTime()},
+      {
+        // The same gates as the site's loader, against the same last published build.
+        after: async (db) => {
+          // The same database as the site's loader writes: the detail tables and the cube.
+          await buildCube(db, METRICS);
+          gates = await checkGates(db, {
+            config: checks.gates,
+            previous,
+            accept: args.accept ?? null,
+            configFile: checks.file
+          });
+          return gateTables(gates);
+        },
+        summaryExtra: () => (gates ? {gates} : {})
+      }
+    );
+  } finally {
+    await result.store.close();
+  }
   console.log(JSON.stringify({...summaryJson(result), ...(gates ? {gates} : {})}, null, 2));
   const t = totalsOf(result.files);
   for (const line of skippedFileLines(result.skippedFiles)) console.error(line);
