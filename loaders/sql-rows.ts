@@ -10,7 +10,7 @@ import {formatMoney} from "../src/format/money.js";
 import {NOTE_ROW, TOTAL_ROW, classifyRow, type Mapping, type RowLimits} from "./ingest.js";
 import {literal, quote, textOfBytes} from "./duckdb-file.js";
 import {parseColumns} from "./sql-cells.js";
-import {JS_SPACE_CLASS} from "../src/parse/values-sql.js";
+import {JS_SPACE_CLASS, PLAIN_ID} from "../src/parse/values-sql.js";
 import type {StagedCsv} from "./sources/csv-stage.js";
 
 /** The macro for money in 元 as `formatMoney(fen, {unit: "元"})` writes it: `12,345.67元`. */
@@ -123,11 +123,14 @@ export async function parseStagedFile(conn: DuckDBConnection, input: StagedFile)
     divisionAliases: aliases
   });
 
+  // A row whose first cell is a plain id is data (its first filled cell is that id, which is neither
+  // 合计 nor a note): most rows, told from that cell alone.
+  const plainFirst = width > 0 ? `(c0 IS NOT NULL AND regexp_full_match(c0, '${PLAIN_ID}'))` : "false";
   // Row kinds the SQL cannot judge (a text outside its NFKC table): classifyRow, once per such row.
   const cut = staged.truncated;
   const odd = await conn.runAndReadAll(
     `SELECT line, [encode(c) FOR c IN ${all}] AS cells FROM fw_cells
-     WHERE list_bool_or([c IS NOT NULL AND NOT fw_fast(c) FOR c IN ${all}])`
+     WHERE NOT ${plainFirst} AND list_bool_or([c IS NOT NULL AND NOT fw_fast(c) FOR c IN ${all}])`
   );
   await conn.run("CREATE OR REPLACE TEMP TABLE fw_kind_js (line INTEGER, kind VARCHAR)");
   const appender = await conn.createAppender("fw_kind_js");
@@ -150,18 +153,18 @@ export async function parseStagedFile(conn: DuckDBConnection, input: StagedFile)
   const noteRe = literal(NOTE_ROW.source);
   // Narrow tables keyed by line (copying the parsed table's structs costs more than joining back).
   await conn.run(`CREATE OR REPLACE TEMP TABLE fw_kinds AS
-    SELECT line, fw_stray, fw_filled[1] AS fw_first_raw,
+    SELECT line, fw_stray, CASE WHEN fw_filled IS NULL THEN fw_c0 ELSE fw_filled[1] END AS fw_first_raw,
       CASE
         WHEN line = ${cut ? cut.line : -1} THEN 'data'
         WHEN fw_js_kind IS NOT NULL THEN fw_js_kind
-        WHEN len(fw_filled) = 0 THEN 'data'
+        WHEN fw_filled IS NULL OR len(fw_filled) = 0 THEN 'data'
         WHEN regexp_full_match(fw_first, ${totalRe}) THEN 'total'
         WHEN len(fw_filled) = 1 AND regexp_matches(fw_first, ${noteRe}) THEN 'note'
         ELSE 'data' END AS fw_kind
     FROM (
       SELECT *, fw_squash(fw_norm(fw_filled[1])) AS fw_first FROM (
-        SELECT c.line, j.kind AS fw_js_kind, ${strayIndex} AS fw_stray,
-          [x FOR x IN ${all} IF NOT ${missing("x")}] AS fw_filled
+        SELECT c.line, ${width > 0 ? "c.c0" : "NULL"} AS fw_c0, j.kind AS fw_js_kind, ${strayIndex} AS fw_stray,
+          CASE WHEN ${plainFirst} THEN NULL ELSE [x FOR x IN ${all} IF NOT ${missing("x")}] END AS fw_filled
         FROM fw_cells AS c LEFT JOIN fw_kind_js AS j USING (line)))`);
   await conn.run("CREATE OR REPLACE TEMP VIEW fw_rows AS SELECT * FROM fw_cells JOIN fw_kinds USING (line)");
 
@@ -231,10 +234,15 @@ export async function parseStagedFile(conn: DuckDBConnection, input: StagedFile)
     const w = rangeSql(col, `${quote(field)}.v`, limits).warn;
     return `CASE WHEN (${w}) IS NOT NULL THEN ${issue(300 + k, column, value, `(${w}).reason`, `(${w}).reason_en`, `(${w}).rule`)} END`;
   });
-  const list = (items: string[]) => `list_filter([${items.join(", ")}], lambda x: x IS NOT NULL)`;
+  // Lists built only where there is something to list (most rows have nothing: building and filtering
+  // a list of NULLs per row costs more than testing for it).
+  const list = (items: string[]) =>
+    items.length === 0
+      ? "[]"
+      : `CASE WHEN ${items.map((i) => `(${i}) IS NOT NULL`).join(" OR ")} THEN list_filter([${items.join(", ")}], lambda x: x IS NOT NULL) ELSE [] END`;
   await conn.run(`CREATE OR REPLACE TEMP TABLE fw_data AS
     SELECT line, fw_issues, CASE WHEN len(fw_issues) = 0 THEN ${list(warns)} ELSE [] END AS fw_warns FROM (
-      SELECT *, CASE WHEN len(fw_early) > 0 THEN fw_early ELSE ${list(ruleIssues.length ? ruleIssues : ["NULL"])} END AS fw_issues
+      SELECT *, CASE WHEN len(fw_early) > 0 THEN fw_early ELSE ${list(ruleIssues)} END AS fw_issues
       FROM (SELECT *, ${list(early)} AS fw_early FROM fw_rows WHERE fw_kind = 'data'))`);
 
   const issueCols =

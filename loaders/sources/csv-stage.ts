@@ -203,18 +203,27 @@ async function fastStage(
   const blank = (cells: string) => `regexp_full_match(array_to_string(${cells}, ''), '${JS_SPACE_CLASS}*')`;
   const last = (
     await conn.runAndReadAll(
-      `SELECT line, len(cells) AS n,
-        (SELECT count(*) FROM fw_records r WHERE r.line > ${headerLine} AND r.line < m.line AND NOT ${blank("r.cells")} AND len(r.cells) < ${width}) AS short
-       FROM fw_records m WHERE line = (SELECT max(line) FROM fw_records)`
+      `SELECT line, len(cells) AS n FROM fw_records WHERE line = (SELECT max(line) FROM fw_records)`
     )
-  ).getRowObjectsJS()[0] as {line: number; n: bigint; short: bigint} | undefined;
+  ).getRowObjectsJS()[0] as {line: number; n: bigint} | undefined;
+  // The other rows are only looked at when the last one may be cut (most files end with a line break).
+  const shortRows = async (before: number): Promise<number> =>
+    Number(
+      (
+        (
+          await conn.runAndReadAll(
+            `SELECT count(*) AS short FROM fw_records WHERE line > ${headerLine} AND line < ${before} AND len(cells) < ${width} AND NOT ${blank("cells")}`
+          )
+        ).getRowObjectsJS()[0] as {short: bigint}
+      ).short
+    );
   let truncated: RawTable["truncated"];
   if (
     last &&
     last.line > headerLine &&
     !endsWithBreak &&
     Number(last.n) < width &&
-    Number(last.short) === 0
+    (await shortRows(last.line)) === 0
   ) {
     const n = Number(last.n);
     truncated = {

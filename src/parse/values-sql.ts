@@ -77,6 +77,12 @@ const YES_SQL = [...YES].map(sqlText).join(", ");
 const NO_SQL = [...NO].map(sqlText).join(", ");
 
 /** Powers of ten per money unit: fen per unit = 10^scale. */
+/**
+ * A plain ASCII id as a RE2 pattern (letters, digits, `_ . -`, at least one digit): NFKC leaves it as it
+ * is, it has no white space to trim, and no missing-value marker (null, N/A, - …) has a digit.
+ */
+export const PLAIN_ID = "[0-9A-Za-z_.-]*[0-9][0-9A-Za-z_.-]*";
+
 export const UNIT_SCALE: Record<MoneyUnitName, number> = {元: 2, 万元: 6, 亿元: 10};
 
 /** A result STRUCT of each value type, for `ok`, `fail` and "ask JS". */

@@ -178,7 +178,23 @@ const MISSING = [
   "Null"
 ];
 
+// The edges of the plain spellings the SQL reads without its general path (Column.plain).
+const plainAmount = fc.constantFrom(
+  "0",
+  "00",
+  "01",
+  "0.5",
+  "0.05",
+  "0.005",
+  "1.",
+  ".5",
+  "1781.75",
+  "999999999999999.99",
+  "1000000000000000",
+  "1000000000000000.5"
+);
 const amountCell = fc.oneof(
+  plainAmount,
   decorate(
     fc
       .tuple(
@@ -193,6 +209,7 @@ const amountCell = fc.oneof(
   fc.constant(null)
 );
 const countCell = fc.oneof(
+  fc.constantFrom("0", "00", "07", "999999999", "1000000000", "2147483647", "2147483648"),
   decorate(
     fc
       .tuple(number, fc.constantFrom("", "家", "条", "家次", "人次", "个", "份", "余家"))
@@ -253,6 +270,17 @@ const boolCell = fc.oneof(
   fc.constant(null)
 );
 const dateCell = fc.oneof(
+  fc.constantFrom(
+    "1900-02-29",
+    "2000-02-29",
+    "2024-02-29",
+    "2023-02-29",
+    "2099-12-31",
+    "1899-12-31",
+    "2100-01-01",
+    "2024-04-31",
+    "2024-00-10"
+  ),
   decorate(
     fc
       .tuple(
@@ -279,6 +307,7 @@ const dateCell = fc.oneof(
   fc.constant(null)
 );
 const textCell = fc.oneof(
+  fc.constantFrom("null1", "N/A1", "1", "-1", "..1", "JC640104-0000001", "H64010400002", "a_b.c-9"),
   decorate(fc.constantFrom("银川市", "H64010400001", "JC2024-640104-0001", "宁东 基地", "a\tb", "ABC")),
   fc.constantFrom(...MISSING),
   noise,
