@@ -1,19 +1,18 @@
 /**
- * The ingest with its rows in DuckDB (issue 21): the same inputs, rules, results and outputs as
- * {@link ingest} in ./ingest.ts, but no file's rows are held in JS. A CSV file is staged into DuckDB
- * (./sources/csv-stage.ts) and checked by SQL (./sql-rows.ts); the cross-record rules (duplicates,
+ * The ingest, with its rows in DuckDB (issue 21): no large file's rows are held in JS. A CSV file of
+ * 4 MB or more ({@link SQL_FROM_BYTES}) is staged into DuckDB (./sources/csv-stage.ts) and checked by SQL
+ * (./sql-rows.ts); a smaller one, or an XLSX file, is read and checked in JS (`parseFile`, the reference the
+ * SQL is tested against) and its checked rows appended. The cross-record rules (duplicates,
  * references, dates against campaigns and today, the warnings on recoveries and clean inspections, the
  * as-of date, the calendar years) are joins over every file's checked rows. What stays in JS is small:
  * the first records of each file (header and dataset), the divisions table (its parent chain depends on
  * row order), the rejected and warned rows, and whatever the SQL leaves to the JS reference (texts
- * outside its NFKC table, 合计 rows). XLSX files are still read by ./sources/xlsx.ts and checked by
- * `parseFile`, their checked rows appended.
+ * outside its NFKC table, 合计 rows).
  *
  * The loaded tables stay in the work database ({@link IngestStore}); `toTables`/`writeOutputs`
  * (./outputs.ts) copy them into the site's file by SQL.
  */
-import {mkdtemp, rm} from "node:fs/promises";
-import {isDeepStrictEqual} from "node:util";
+import {mkdtemp, rm, stat} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {extname, join} from "node:path";
 import {DuckDBInstance, type DuckDBConnection} from "@duckdb/node-api";
@@ -53,6 +52,7 @@ import {
 import {installValueMacros} from "./sql-cells.js";
 import {ROW_MACROS, parseStagedFile} from "./sql-rows.js";
 import {stageCsv, type StagedCsv} from "./sources/csv-stage.js";
+import {readCsv} from "./sources/csv.js";
 import {readXlsx, type RawTable} from "./sources/xlsx.js";
 
 /** The work database of an ingest: the loaded rows of each dataset, in load order. */
@@ -71,12 +71,27 @@ export interface IngestStore {
 /** An ingest's result with the loaded tables in DuckDB instead of `tables`. */
 export type SqlIngestResult = Omit<IngestResult, "tables"> & {store: IngestStore};
 
+/**
+ * CSV files smaller than this are read and checked in JS (the reference the SQL is tested against),
+ * larger ones in DuckDB: on a small file the SQL's fixed cost (planning some twenty statements) is
+ * more than the JS takes, and its rows are few. XLSX files are checked in JS whatever their size.
+ */
+export const SQL_FROM_BYTES = 4 * 1024 * 1024;
+
+/** FUNDWATCH_SQL_FROM_BYTES: {@link SQL_FROM_BYTES} for a run (0: every CSV file in DuckDB, as a test may want). */
+function envBytes(): number | undefined {
+  const text = process.env.FUNDWATCH_SQL_FROM_BYTES;
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
 export interface SqlIngestOptions extends IngestOptions {
-  /** DuckDB's memory limit for the work database (default 1GB): beyond it, DuckDB spills to a temporary folder. */
+  /** CSV files of at least this many bytes are checked in DuckDB, smaller ones in JS (default {@link SQL_FROM_BYTES}). */
+  sqlFromBytes?: number;
+  /** DuckDB's memory limit for the work database (default 600MB): beyond it, DuckDB spills to a temporary folder. */
   memoryLimit?: string;
 }
 
-/** A file read: staged (CSV, in DuckDB) or parsed in JS (XLSX). */
+/** A file read: staged (CSV, in DuckDB) or read whole in JS (XLSX, small CSV). */
 type ReadFile =
   | {kind: "staged"; file: string; staged: StagedCsv; table: string; dataset: Dataset; mapping: Mapping}
   | {kind: "js"; file: string; table: RawTable & {encoding?: string}; dataset: Dataset; mapping: Mapping};
@@ -126,7 +141,7 @@ export async function ingestSql(
     }
   };
   try {
-    await conn.run(`SET memory_limit = ${literal(options.memoryLimit ?? "1GB")}`);
+    await conn.run(`SET memory_limit = ${literal(options.memoryLimit ?? "600MB")}`);
     await conn.run(`SET temp_directory = ${literal(spill)}`);
     await installValueMacros(conn);
     await conn.run(ROW_MACROS);
@@ -140,9 +155,10 @@ export async function ingestSql(
 
 async function run(
   conn: DuckDBConnection,
-  plan: Awaited<ReturnType<typeof planIngest>> & {options: IngestOptions; readStart: number}
+  plan: Awaited<ReturnType<typeof planIngest>> & {options: SqlIngestOptions; readStart: number}
 ): Promise<Omit<SqlIngestResult, "store">> {
   const {files, today, display, skippedFiles, limits, options, readStart} = plan;
+  const sqlFromBytes = options.sqlFromBytes ?? envBytes() ?? SQL_FROM_BYTES;
   const problems: string[] = [];
   const seenHashes = new Map<string, string>();
 
@@ -158,24 +174,29 @@ async function run(
         datasetFromFileName(sheet === undefined ? path : `${sheet}.xlsx`) ?? datasetFromFileName(path);
       const candidates = named ? [named] : DATASETS;
       const xlsx = extname(path).toLowerCase() === ".xlsx";
+      const inJs = xlsx || (await stat(path)).size < sqlFromBytes;
       const {table, dataset: ds} = xlsx
         ? await readDetecting(path, candidates, (isHeaderRow) =>
             readXlsx(path, {isHeaderRow, ...(sheet ? {sheet} : {})})
           )
-        : await readDetecting(path, candidates, (isHeaderRow) => stageCsv(conn, path, stage, {isHeaderRow}));
+        : inJs
+          ? await readDetecting(path, candidates, (isHeaderRow) => readCsv(path, {isHeaderRow}))
+          : await readDetecting(path, candidates, (isHeaderRow) =>
+              stageCsv(conn, path, stage, {isHeaderRow})
+            );
       const mapping = mapHeaders(ds, table.headers, table.groups);
       const unmapped = mappingProblem(file, ds, table, mapping);
       const contentKey = sheet === undefined ? table.sha256 : `${table.sha256}#${sheet}`;
       const duplicateOf = seenHashes.get(contentKey);
       if (unmapped !== undefined || duplicateOf) {
-        if (!xlsx) await conn.run(`DROP TABLE IF EXISTS ${stage}`);
+        await conn.run(`DROP TABLE IF EXISTS ${stage}`);
         if (unmapped !== undefined) problems.push(unmapped);
         else summaries.push({...emptySummary(file, ds, table), duplicate_of: duplicateOf ?? null});
         continue;
       }
       seenHashes.set(contentKey, file);
       read.push(
-        xlsx
+        inJs
           ? {kind: "js", file, table: table as RawTable, dataset: ds, mapping}
           : {kind: "staged", file, staged: table as StagedCsv, table: stage, dataset: ds, mapping}
       );
@@ -390,7 +411,13 @@ function jsColumns(ds: Dataset, alias = ""): string {
     .join(", ");
 }
 
-/** Two files of one dataset that look like two versions of one submission (see `versionProblem`). */
+/**
+ * Two files of the same dataset that share at least half of the smaller one's keys: two versions of one
+ * submission (a resent file with corrections, a copy saved again). Loading both would keep the first
+ * file's rows and reject the second's as duplicates — which version is right is for the office to say,
+ * so the ingest stops, naming both files, how many keys they share, how many of those rows differ and
+ * the first difference. Keys are compared as their values' text; byte-identical copies are not seen here: they are read once (`duplicate_of`).
+ */
 async function versionConflicts(
   conn: DuckDBConnection,
   checked: readonly {dataset: Dataset; summary: FileSummary}[]
@@ -819,39 +846,4 @@ export async function ingestViaSql(
   } finally {
     await store.close();
   }
-}
-
-type Outcome = {result: IngestResult} | {error: unknown};
-
-/**
- * Where two ingests' outcomes differ (undefined when they are the same): every part of the result but
- * the timings, every row of every table in order, or the same error (problems and partial summaries).
- */
-export function sameIngest(a: Outcome, b: Outcome): string | undefined {
-  const show = (v: unknown) =>
-    JSON.stringify(v, (_, x: unknown) => (typeof x === "bigint" ? `${x}n` : x))?.slice(0, 600);
-  const comparable = (o: Outcome): Record<string, unknown> => {
-    if ("result" in o) {
-      const {tables, ...rest} = o.result;
-      const parts: Record<string, unknown> = {...rest};
-      delete parts.timings;
-      return {...parts, ...Object.fromEntries([...tables].map(([k, v]) => [`tables.${k}`, v]))};
-    }
-    const e = o.error;
-    return e instanceof IngestError
-      ? {problems: e.problems, partial: e.partial}
-      : {error: e instanceof Error ? e.message : String(e)};
-  };
-  const [x, y] = [comparable(a), comparable(b)];
-  for (const key of new Set([...Object.keys(x), ...Object.keys(y)])) {
-    const [u, v] = [x[key], y[key]];
-    if (isDeepStrictEqual(u, v)) continue;
-    if (Array.isArray(u) && Array.isArray(v)) {
-      const i = u.findIndex((item, k) => !isDeepStrictEqual(item, v[k]));
-      const at = i < 0 ? u.length : i;
-      return `${key} (${u.length} against ${v.length}), first at ${at}: ${show(u[at])} against ${show(v[at])}`;
-    }
-    return `${key}: ${show(u)} against ${show(v)}`;
-  }
-  return undefined;
 }

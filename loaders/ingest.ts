@@ -1,17 +1,21 @@
 /**
- * The ingest pipeline shared by the data loader and `npm run ingest`: reads every input file (CSV in
- * UTF-8 or GBK, XLSX), finds which dataset it holds, maps its headers, validates every row and every
+ * The ingest shared by the data loader and `npm run ingest`: reads every input file (CSV in UTF-8 or
+ * GBK, XLSX), finds which dataset it holds, maps its headers, validates every row and every
  * cross-record rule, and accounts for every row: per file, rows read = rows loaded + rows rejected.
  * Rejected rows are kept with file, line, column, value and a reason in Chinese and English; a file in
  * an input folder that is not read is listed with the reason (`skippedFiles`).
  * Structural problems (unreadable file, unknown encoding, not a workbook, a quote left open over several
  * lines, missing required column, a 合计 row that disagrees with its detail rows, two versions of one
  * submission) stop the ingest with every such problem listed.
+ *
+ * The pipeline runs in DuckDB (./ingest-sql.ts). This module holds what it shares: listing the inputs,
+ * finding a file's header and dataset, mapping headers, the per-file checks in JS (`parseFile`: XLSX
+ * files, and the reference that the SQL twins in ./sql-rows.ts are tested against), the as-of rule, the
+ * texts of the structural problems, and the result's types.
  */
 import {open, readdir, stat} from "node:fs/promises";
 import {basename, extname, join, relative, resolve, sep} from "node:path";
 import {DATASETS} from "../src/schema/index.js";
-import {RECOVERY_ACTIONS} from "../src/schema/actions.js";
 import {parseCell, type Column, type Dataset, type ParseContext} from "../src/schema/dataset.js";
 import {
   cellText,
@@ -23,9 +27,8 @@ import {
   type Cell,
   type MoneyUnitName
 } from "../src/parse/values.js";
-import {readCsv} from "./sources/csv.js";
-import {calendarForData, type CalendarFile} from "./calendar.js";
-import {readXlsx, type RawTable} from "./sources/xlsx.js";
+import type {CalendarFile} from "./calendar.js";
+import type {RawTable} from "./sources/xlsx.js";
 import {formatMoney} from "../src/format/money.js";
 
 /** A row or cell that did not pass, or a warning about one that did. */
@@ -323,17 +326,6 @@ export function datasetFromFileName(path: string): Dataset | undefined {
   return strong.length === 1 ? strong[0] : hits.length === 1 ? hits[0] : undefined;
 }
 
-async function readTable(
-  path: string,
-  candidates: readonly Dataset[],
-  sheet?: string
-): Promise<{table: RawTable & {encoding?: string}; dataset: Dataset}> {
-  const ext = extname(path).toLowerCase();
-  return readDetecting(path, candidates, (isHeaderRow) =>
-    ext === ".xlsx" ? readXlsx(path, {isHeaderRow, ...(sheet ? {sheet} : {})}) : readCsv(path, {isHeaderRow})
-  );
-}
-
 /**
  * Reads a file with `read`, finding its header row and dataset among `candidates`: the first of its first
  * rows that holds all required columns of a dataset (the best fit), else one that holds most of them.
@@ -547,140 +539,15 @@ export function mappingProblem(
   return undefined;
 }
 
+/**
+ * The ingest: reads every input file, checks every row and every cross-record rule, and returns the
+ * loaded tables with every reject and warning. It runs in DuckDB ({@link ingestSql} in ./ingest-sql.ts)
+ * and brings the loaded tables into JS: for tests and small inputs. The site's loader and
+ * `npm run ingest` call {@link ingestSql}, whose tables stay in DuckDB.
+ */
 export async function ingest(paths: readonly string[], options: IngestOptions = {}): Promise<IngestResult> {
-  // While both paths exist (issue 21): FUNDWATCH_INGEST=sql runs the DuckDB ingest (./ingest-sql.ts) and
-  // brings its tables into JS; FUNDWATCH_INGEST=both runs both and fails unless they give the same result
-  // or the same error (the ingest's own test files run so).
-  const mode = process.env.FUNDWATCH_INGEST;
-  if (mode === "sql" || mode === "both") {
-    const {ingestViaSql, sameIngest} = await import("./ingest-sql.js");
-    if (mode === "sql") return ingestViaSql(paths, options);
-    const outcome = async (run: () => Promise<IngestResult>) => {
-      try {
-        return {result: await run()};
-      } catch (error) {
-        return {error};
-      }
-    };
-    const js = await outcome(() => ingestJs(paths, options));
-    const sql = await outcome(() => ingestViaSql(paths, options));
-    const difference = sameIngest(js, sql);
-    if (difference !== undefined)
-      throw new Error(`FUNDWATCH_INGEST=both: the two ingests differ: ${difference}`);
-    if ("error" in js) throw js.error;
-    return js.result;
-  }
-  return ingestJs(paths, options);
-}
-
-async function ingestJs(paths: readonly string[], options: IngestOptions): Promise<IngestResult> {
-  const readStart = performance.now();
-  const {files, today, display, skippedFiles, limits} = await planIngest(paths, options);
-  const problems: string[] = [];
-  const seenHashes = new Map<string, string>();
-
-  // 1. Read every file and map its headers.
-  const read: {file: string; table: RawTable & {encoding?: string}; dataset: Dataset; mapping: Mapping}[] =
-    [];
-  const summaries: FileSummary[] = [];
-  for (const entry of files) {
-    const [path, sheet] = splitSheet(entry);
-    const file = display(path) + (sheet === undefined ? "" : `#${sheet}`);
-    try {
-      const named =
-        datasetFromFileName(sheet === undefined ? path : `${sheet}.xlsx`) ?? datasetFromFileName(path);
-      const {table, dataset: ds} = await readTable(path, named ? [named] : DATASETS, sheet);
-      const mapping = mapHeaders(ds, table.headers, table.groups);
-      const unmapped = mappingProblem(file, ds, table, mapping);
-      if (unmapped !== undefined) {
-        problems.push(unmapped);
-        continue;
-      }
-      // Two sheets of one workbook are not duplicates of each other; the same bytes sent twice are.
-      const contentKey = sheet === undefined ? table.sha256 : `${table.sha256}#${sheet}`;
-      const duplicateOf = seenHashes.get(contentKey);
-      if (duplicateOf) {
-        summaries.push({
-          ...emptySummary(file, ds, table),
-          duplicate_of: duplicateOf
-        });
-        continue;
-      }
-      seenHashes.set(contentKey, file);
-      read.push({file, table, dataset: ds, mapping});
-    } catch (error) {
-      problems.push(fileProblem(file, path, error));
-    }
-  }
-
-  const validateStart = performance.now();
-  // 2. Divisions first: they make the alias table every other dataset resolves names through.
-  const order = new Map(DATASETS.map((ds, i) => [ds.name, i]));
-  read.sort(
-    (a, b) =>
-      (order.get(a.dataset.name) ?? 0) - (order.get(b.dataset.name) ?? 0) || (a.file < b.file ? -1 : 1)
-  );
-  const aliasTable = new Map<string, string>();
-  const parsedFiles: ParsedFile[] = [];
-  for (const entry of read) {
-    let parsed: ParsedFile;
-    try {
-      parsed = parseFile(entry, aliasTable, problems, limits);
-    } catch (error) {
-      problems.push(fileProblem(entry.file, entry.table.file, error));
-      continue;
-    }
-    parsedFiles.push(parsed);
-    if (entry.dataset.name === "divisions") {
-      for (const {row} of parsed.rows) addDivisionAliases(aliasTable, row);
-    }
-  }
-  problems.push(...versionConflicts(parsedFiles));
-  const partial = (): {files: FileSummary[]; skippedFiles: SkippedFile[]} => ({
-    files: [...summaries, ...parsedFiles.map((p) => p.summary)].sort((a, b) => (a.file < b.file ? -1 : 1)),
-    skippedFiles
-  });
-  if (problems.length > 0) throw new IngestError(problems, partial());
-
-  // 3. Cross-record rules, in dependency order; then the as-of date, and the rows dated after it.
-  let tables: Map<string, LoadedRow[]>;
-  try {
-    tables = crossCheck(parsedFiles, today);
-  } catch (error) {
-    throw new IngestError(
-      [`核对记录之间的关系时出现意外错误（请报告给维护者）：${errorText(error)}`],
-      partial()
-    );
-  }
-  const asOf = asOfDate(tables, options.asOfCutoff);
-  warnAfterAsOf(tables, parsedFiles, asOf);
-  // 4. The working-day calendar: checked, and covering every year the data needs (never a guess).
-  const calendar = await calendarForData(tables, options.calendar);
-  if (!calendar.calendar) throw new IngestError(calendar.problems);
-
-  const rejects = parsedFiles.flatMap((p) => p.rejects);
-  const warnings = parsedFiles.flatMap((p) => p.warnings);
-  for (const p of parsedFiles) {
-    p.summary.rows_rejected = p.summary.rows_read - p.summary.rows_loaded;
-    p.summary.reasons = countReasons(p.rejects);
-    summaries.push(p.summary);
-  }
-  summaries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  const divisionAliases = [...aliasTable.entries()]
-    .map(([alias, code]) => ({alias, code}))
-    .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
-  return {
-    tables,
-    rejects: sortIssues(rejects),
-    warnings: sortIssues(warnings),
-    files: summaries,
-    divisionAliases,
-    asOf: asOf.date,
-    asOfNote: asOf.note,
-    skippedFiles,
-    calendar: calendar.calendar,
-    timings: {read_ms: validateStart - readStart, validate_ms: performance.now() - validateStart}
-  };
+  const {ingestViaSql} = await import("./ingest-sql.js");
+  return ingestViaSql(paths, options);
 }
 
 /** An error's message, whatever was thrown. */
@@ -702,47 +569,6 @@ export const VERSION_OVERLAP = 0.5;
 /** A parsed value as text, for comparing two versions of a row. */
 export const valueKey = (value: unknown): string =>
   value === null || value === undefined ? "" : String(value);
-
-/**
- * Two files of the same dataset that share at least half of the smaller one's keys: two versions of one
- * submission (a resent file with corrections, a copy saved again). Loading both would keep the first
- * file's rows and reject the second's as duplicates — which version is right is for the office to say,
- * so the ingest stops, naming both files, how many keys they share, how many of those rows differ and
- * the first difference. Byte-identical copies are not seen here: they are read once (`duplicate_of`).
- */
-function versionConflicts(files: readonly ParsedFile[]): string[] {
-  const problems: string[] = [];
-  for (const ds of DATASETS) {
-    const ofDataset = files.filter((f) => f.dataset.name === ds.name);
-    if (ofDataset.length < 2) continue;
-    const keyOf = (row: Record<string, unknown>): string => ds.key.map((k) => valueKey(row[k])).join("|");
-    // One pass, one map: each key's first and last file (first × n + last). A key in several files is
-    // counted for the pair (its first file, each later one).
-    const n = ofDataset.length;
-    const seen = new Map<string, number>();
-    const sizes = ofDataset.map(() => 0);
-    const shared = new Map<number, number>();
-    ofDataset.forEach((f, j) => {
-      for (const {row} of f.rows) {
-        const key = keyOf(row);
-        const v = seen.get(key);
-        if (v !== undefined && v % n === j) continue;
-        sizes[j] = (sizes[j] ?? 0) + 1;
-        const first = v === undefined ? j : Math.floor(v / n);
-        seen.set(key, first * n + j);
-        if (first !== j) shared.set(first * n + j, (shared.get(first * n + j) ?? 0) + 1);
-      }
-    });
-    for (const [pair, count] of [...shared.entries()].sort(([a], [b]) => a - b)) {
-      const [a, b] = [ofDataset[Math.floor(pair / n)], ofDataset[pair % n]];
-      if (!a || !b) continue;
-      const smaller = Math.min(sizes[Math.floor(pair / n)] ?? 0, sizes[pair % n] ?? 0);
-      if (count < smaller * VERSION_OVERLAP) continue;
-      problems.push(versionProblem(ds, a, b, smaller));
-    }
-  }
-  return problems;
-}
 
 /** What {@link versionProblem} reads of a file: its name, its parsed rows and their raw texts. */
 export type VersionFile = {summary: {file: string}} & Pick<ParsedFile, "rows" | "rawOf">;
@@ -1100,312 +926,6 @@ export function fieldOfHeader(ds: Dataset, header: string): string {
   return (Object.entries(ds.columns) as [string, Column][]).find(([, c]) => c.header === header)?.[0] ?? "";
 }
 
-/** Cross-record rules over all parsed files; moves failing rows to the rejects. Returns the loaded tables. */
-function crossCheck(files: ParsedFile[], today: string): Map<string, LoadedRow[]> {
-  const tables = new Map<string, LoadedRow[]>(DATASETS.map((ds) => [ds.name, []]));
-  const byName = (name: string): ParsedFile[] => files.filter((f) => f.dataset.name === name);
-  const keys = new Map<string, Map<string, Record<string, unknown>>>();
-
-  const reject = (
-    f: ParsedFile,
-    line: number,
-    column: string,
-    value: string,
-    reason: string,
-    reason_en: string,
-    rule: string
-  ): void => {
-    f.rejects.push({
-      file: f.summary.file,
-      sheet: f.summary.sheet,
-      line,
-      column,
-      value,
-      reason,
-      reason_en,
-      rule
-    });
-  };
-  const warn = (
-    f: ParsedFile,
-    line: number,
-    column: string,
-    value: string,
-    reason: string,
-    reason_en: string,
-    rule: string
-  ): void => {
-    f.warnings.push({
-      file: f.summary.file,
-      sheet: f.summary.sheet,
-      line,
-      column,
-      value,
-      reason,
-      reason_en,
-      rule
-    });
-  };
-
-  for (const ds of DATASETS) {
-    const seen = new Map<string, string>();
-    const loaded = new Map<string, Record<string, unknown>>();
-    keys.set(ds.name, loaded);
-    for (const f of byName(ds.name)) {
-      for (const {line, row, cells} of f.rows) {
-        const key = ds.key.map((k) => String(row[k])).join("|");
-        const first = seen.get(key);
-        if (first) {
-          reject(
-            f,
-            line,
-            ds.columns[ds.key[0] ?? ""]?.header ?? "",
-            key,
-            `重复的${ds.key.map((k) => ds.columns[k]?.header).join("+")}：与 ${first} 重复`,
-            `duplicate key, first seen at ${first}`,
-            "duplicate-key"
-          );
-          continue;
-        }
-        const problem = referenceProblem(ds.name, row, keys, today);
-        if (problem) {
-          reject(
-            f,
-            line,
-            problem.column,
-            f.rawOf(cells, problem.field),
-            problem.reason,
-            problem.reason_en,
-            problem.rule
-          );
-          continue;
-        }
-        seen.set(key, `${f.summary.file} 第 ${line} 行`);
-        loaded.set(key, row);
-        tables.get(ds.name)?.push({...row, source_file: f.summary.file, source_line: line});
-        f.summary.rows_loaded += 1;
-      }
-    }
-  }
-
-  // Warnings that keep the row: recovered more than involved; findings on an inspection marked "no problem".
-  const recovered = new Map<string, bigint>();
-  for (const d of tables.get("dispositions") ?? []) {
-    if (
-      d.finding_id &&
-      (RECOVERY_ACTIONS as readonly string[]).includes(String(d.action)) &&
-      typeof d.amount === "bigint"
-    ) {
-      recovered.set(String(d.finding_id), (recovered.get(String(d.finding_id)) ?? 0n) + d.amount);
-    }
-  }
-  const findingsById = keys.get("findings") ?? new Map();
-  for (const f of byName("dispositions")) {
-    const flagged = new Set<string>();
-    for (const {line, row} of f.rows) {
-      const id = row.finding_id === null ? undefined : String(row.finding_id);
-      const finding = id ? findingsById.get(id) : undefined;
-      const sum = id ? recovered.get(id) : undefined;
-      if (
-        id &&
-        finding &&
-        sum !== undefined &&
-        typeof finding.amount_involved === "bigint" &&
-        sum > finding.amount_involved &&
-        !flagged.has(id)
-      ) {
-        flagged.add(id);
-        warn(
-          f,
-          line,
-          "处理金额",
-          String(row.amount),
-          `问题 ${id} 的追回、拒付、扣回合计 ${formatMoney(sum, {unit: "元"})}大于涉及金额 ${formatMoney(finding.amount_involved, {unit: "元"})}`,
-          "recovered more than involved",
-          "recovered-exceeds-involved"
-        );
-      }
-    }
-  }
-  const inspectionsById = keys.get("inspections") ?? new Map();
-  for (const f of byName("findings")) {
-    for (const {line, row} of f.rows) {
-      const inspection = inspectionsById.get(String(row.inspection_id));
-      if (inspection && inspection.problem_found === false) {
-        warn(
-          f,
-          line,
-          "检查编号",
-          String(row.inspection_id),
-          "所属检查记录标为未发现问题",
-          "inspection marked as no problem found",
-          "finding-on-clean-inspection"
-        );
-      }
-    }
-  }
-  return tables;
-}
-
-interface ReferenceProblem {
-  field: string;
-  column: string;
-  reason: string;
-  reason_en: string;
-  rule: string;
-}
-
-const issue = (
-  field: string,
-  column: string,
-  reason: string,
-  reason_en: string,
-  rule: string
-): ReferenceProblem => ({
-  field,
-  column,
-  reason,
-  reason_en,
-  rule
-});
-
-/** The first reference or date rule a row breaks, given the rows loaded before it. */
-function referenceProblem(
-  dataset: string,
-  row: Record<string, unknown>,
-  keys: Map<string, Map<string, Record<string, unknown>>>,
-  today: string
-): ReferenceProblem | undefined {
-  const has = (name: string, key: unknown): boolean => keys.get(name)?.has(String(key)) ?? false;
-  const future = (field: string, column: string): ReferenceProblem | undefined =>
-    typeof row[field] === "string" && String(row[field]) > today
-      ? issue(
-          field,
-          column,
-          `日期在未来：${String(row[field])}（今天是 ${today}）`,
-          "date in the future",
-          "future-date"
-        )
-      : undefined;
-  switch (dataset) {
-    case "inspections": {
-      if (!has("institutions", row.institution_code)) {
-        return issue(
-          "institution_code",
-          "机构编码",
-          `机构表中没有此机构：${String(row.institution_code)}`,
-          "unknown institution",
-          "unknown-institution"
-        );
-      }
-      if (row.campaign_id !== null) {
-        const campaign = keys.get("campaigns")?.get(String(row.campaign_id));
-        if (!campaign)
-          return issue(
-            "campaign_id",
-            "行动编号",
-            `没有此专项行动：${String(row.campaign_id)}`,
-            "unknown campaign",
-            "unknown-campaign"
-          );
-        const d = String(row.date);
-        if (d < String(campaign.start_date) || d > String(campaign.end_date)) {
-          return issue(
-            "date",
-            "检查日期",
-            `检查日期 ${d} 不在专项行动期间（${String(campaign.start_date)} 至 ${String(campaign.end_date)}）`,
-            "date outside the campaign",
-            "date-outside-campaign"
-          );
-        }
-      }
-      return future("date", "检查日期");
-    }
-    case "findings":
-      return has("inspections", row.inspection_id)
-        ? undefined
-        : issue(
-            "inspection_id",
-            "检查编号",
-            `检查记录中没有此检查（或该检查已被拒收）：${String(row.inspection_id)}`,
-            "unknown or rejected inspection",
-            "unknown-inspection"
-          );
-    case "dispositions":
-      if (row.finding_id !== null && !has("findings", row.finding_id)) {
-        return issue(
-          "finding_id",
-          "问题编号",
-          `没有此问题（或该问题已被拒收）：${String(row.finding_id)}`,
-          "unknown or rejected finding",
-          "unknown-finding"
-        );
-      }
-      if (row.inspection_id !== null && !has("inspections", row.inspection_id)) {
-        return issue(
-          "inspection_id",
-          "检查编号",
-          `没有此检查（或该检查已被拒收）：${String(row.inspection_id)}`,
-          "unknown or rejected inspection",
-          "unknown-inspection"
-        );
-      }
-      return future("decided_on", "处理日期") ?? future("reported_on", "上报日期");
-    case "figures":
-      return has("divisions", row.unit_code)
-        ? undefined
-        : issue(
-            "unit_code",
-            "unit_code",
-            `区划表中没有此单位：${String(row.unit_code)}`,
-            "unknown division",
-            "unknown-division"
-          );
-    case "weekly_reports":
-      if (!has("divisions", row.division_code)) {
-        return issue(
-          "division_code",
-          "区划",
-          `区划表中没有此区划：${String(row.division_code)}`,
-          "unknown division",
-          "unknown-division"
-        );
-      }
-      if (row.campaign_id !== null && !has("campaigns", row.campaign_id)) {
-        return issue(
-          "campaign_id",
-          "行动编号",
-          `没有此专项行动：${String(row.campaign_id)}`,
-          "unknown campaign",
-          "unknown-campaign"
-        );
-      }
-      return future("week_ending", "统计截止日期");
-    case "institutions":
-      return has("divisions", row.division_code)
-        ? undefined
-        : issue(
-            "division_code",
-            "所属区划",
-            `区划表中没有此区划：${String(row.division_code)}`,
-            "unknown division",
-            "unknown-division"
-          );
-    case "divisions":
-      return row.parent_code !== null && !has("divisions", row.parent_code)
-        ? issue(
-            "parent_code",
-            "上级编码",
-            `上级区划不存在（上级须排在下级之前）：${String(row.parent_code)}`,
-            "unknown parent division",
-            "unknown-parent"
-          )
-        : undefined;
-    default:
-      return undefined;
-  }
-}
-
 export function countReasons(issues: readonly Issue[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const issue of issues) counts[issue.rule] = (counts[issue.rule] ?? 0) + 1;
@@ -1497,33 +1017,4 @@ export function asOfOfLatest(
     date,
     note: `${dates.length} 个报送区划中有 ${reached} 个的数据已到 ${date}（取至少半数区划已到的最晚日期）`
   };
-}
-
-/** Warns every loaded row dated after the as-of date (rule `after-as-of`): it is kept, and named. */
-function warnAfterAsOf(
-  tables: Map<string, LoadedRow[]>,
-  files: readonly ParsedFile[],
-  asOf: {date: string | null; note: string}
-): void {
-  const {date} = asOf;
-  if (date === null) return;
-  const byFile = new Map(files.map((f) => [f.summary.file, f]));
-  for (const [table, field] of DATED) {
-    const header = DATASETS.find((ds) => ds.name === table)?.columns[field]?.header ?? field;
-    for (const row of tables.get(table) ?? []) {
-      const value = row[field];
-      const f = byFile.get(row.source_file);
-      if (typeof value !== "string" || value <= date || !f) continue;
-      f.warnings.push({
-        file: f.summary.file,
-        sheet: f.summary.sheet,
-        line: row.source_line,
-        column: header,
-        value,
-        reason: `日期 ${value} 晚于数据截至日期 ${date}（${asOf.note}）；此行照常载入，请核对日期是否填错`,
-        reason_en: `dated after the data's as-of date ${date}`,
-        rule: "after-as-of"
-      });
-    }
-  }
 }

@@ -1,7 +1,7 @@
 /**
  * Row-level steps of the ingest as SQL over a parsed table (loaders/sql-cells.ts): what
  * loaders/ingest.ts does per row in JS, written beside it as SQL twins and tested against it
- * (test/unit/sql-rows.test.ts). Not yet called by `ingest()`.
+ * (test/unit/sql-rows.test.ts). Used by the ingest (./ingest-sql.ts) for every staged CSV.
  */
 import type {DuckDBConnection} from "@duckdb/node-api";
 import type {Column, Dataset} from "../src/schema/dataset.js";

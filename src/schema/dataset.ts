@@ -78,7 +78,6 @@ export interface Column<T = unknown> {
   zod: z.ZodType<T>;
 }
 
-
 /**
  * The parse `parsed` refused when `test` is false, with `reason`; else as it is. `test` and the reasons
  * are SQL over `fw_r` (the parse's STRUCT, computed once).

@@ -14,10 +14,6 @@ import {
 } from "../../loaders/calendar.js";
 import {ingest, IngestError, type LoadedRow} from "../../loaders/ingest.js";
 import {calendarFromRows, isWorkingDay, workingDaysBetween} from "../../src/metrics/calendar.js";
-import {bothIngests} from "../support/both-ingests.js";
-
-// Every ingest here runs on both paths and must give the same result (test/support/both-ingests.ts).
-bothIngests();
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const SHIPPED = join(ROOT, "data", "节假日.csv");

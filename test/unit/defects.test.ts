@@ -18,10 +18,6 @@ import {
 import {readXlsx} from "../../loaders/sources/xlsx.js";
 import {encodeGbk} from "../../scripts/gen-data.js";
 import {expandExponent, parseAmountFen, parseDate} from "../../src/parse/values.js";
-import {bothIngests} from "../support/both-ingests.js";
-
-// Every ingest here runs on both paths and must give the same result (test/support/both-ingests.ts).
-bothIngests();
 
 let dir: string;
 let folders = 0;

@@ -6,10 +6,6 @@ import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {ingest, type IngestResult} from "../../loaders/ingest.js";
 import {generate, NINGXIA} from "../../scripts/gen-data.js";
-import {bothIngests} from "../support/both-ingests.js";
-
-// Every ingest here runs on both paths and must give the same result (test/support/both-ingests.ts).
-bothIngests();
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const COMMITTED = join(ROOT, "data", "ningxia");

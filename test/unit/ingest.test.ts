@@ -14,10 +14,6 @@ import {
 } from "../../loaders/ingest.js";
 import {encodeGbk} from "../../scripts/gen-data.js";
 import {findings} from "../../src/schema/index.js";
-import {bothIngests} from "../support/both-ingests.js";
-
-// Every ingest here runs on both paths and must give the same result (test/support/both-ingests.ts).
-bothIngests();
 
 let dir: string;
 const csv = (rows: string[][]): string =>

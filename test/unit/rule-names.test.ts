@@ -28,9 +28,19 @@ async function loaderFiles(): Promise<string[]> {
 }
 
 /**
+ * The files that pass rule ids by position (to helpers such as `reject`, `warn` and `problem`) or write
+ * them as SQL literals (`'duplicate-key'`): every kebab-case literal in them counts.
+ */
+const BY_POSITION = new Set([
+  join("loaders", "ingest.ts"),
+  join("loaders", "ingest-sql.ts"),
+  join("loaders", "sql-rows.ts")
+]);
+
+/**
  * The rule ids written as literals in the loaders: every string literal on a line that sets a `rule`
- * (`rule: "note-row"`, `rule: missing ? "required" : …`), and every kebab-case string literal of
- * loaders/ingest.ts (ids passed to its `reject`, `warn` and `issue` helpers by position).
+ * (`rule: "note-row"`, `rule: missing ? "required" : …`), and every kebab-case string or SQL literal of
+ * the files in {@link BY_POSITION}.
  */
 async function literalRuleIds(): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
@@ -41,8 +51,8 @@ async function literalRuleIds(): Promise<Map<string, string>> {
       if (!/\brule\s*:/.test(line)) continue;
       for (const [, id] of line.matchAll(/"([^"\\]*)"/g)) if (id && !NOT_RULE_IDS.has(id)) ids.set(id, where);
     }
-    if (where === join("loaders", "ingest.ts")) {
-      for (const [, id] of text.matchAll(/"([a-z][a-z0-9]*(?:-[a-z0-9_]+)+)"/g))
+    if (BY_POSITION.has(where)) {
+      for (const [, id] of text.matchAll(/["']([a-z][a-z0-9]*(?:-[a-z0-9_]+)+)["']/g))
         if (id && !NOT_RULE_IDS.has(id)) ids.set(id, where);
     }
   }

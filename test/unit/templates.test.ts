@@ -19,10 +19,6 @@ import {
 } from "../../scripts/gen-templates.js";
 import type {Column, Dataset} from "../../src/schema/dataset.js";
 import {DATASETS} from "../../src/schema/index.js";
-import {bothIngests} from "../support/both-ingests.js";
-
-// Every ingest here runs on both paths and must give the same result (test/support/both-ingests.ts).
-bothIngests();
 
 /** A date after every example date, so that none is "in the future". */
 const TODAY = "2024-12-31";

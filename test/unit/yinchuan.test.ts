@@ -46,10 +46,6 @@ import {
 } from "../../src/schema/index.js";
 import type {SqlQuery} from "../../src/sql/template.js";
 import {metricDataOf} from "../support/metric-data.js";
-import {bothIngests} from "../support/both-ingests.js";
-
-// Every ingest here runs on both paths and must give the same result (test/support/both-ingests.ts).
-bothIngests();
 
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "shared", "yinchuan-2018.csv");
 /** Ingest's notion of today: after every 2018 date, so none is "in the future". */
