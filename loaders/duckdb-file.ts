@@ -5,7 +5,7 @@
  */
 import {mkdir, readdir, rename, rm} from "node:fs/promises";
 import {basename, dirname, join} from "node:path";
-import {DuckDBInstance, dateValue, type DuckDBConnection} from "@duckdb/node-api";
+import {DuckDBInstance, dateValue, type DuckDBAppender, type DuckDBConnection} from "@duckdb/node-api";
 import type {QueryDb} from "../src/sql/template.js";
 
 /** Column types the writer supports. Money is BIGINT fen, never DOUBLE. */
@@ -88,6 +88,17 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
   return removed;
 }
 
+/** Appends one value to a row of `appender`, as a column of `type` holds it (a date as ISO text). */
+export function appendCell(appender: DuckDBAppender, type: ColumnType, value: CellValue): void {
+  if (value === null) appender.appendNull();
+  else if (type === "VARCHAR") appender.appendVarchar(String(value));
+  else if (type === "BIGINT") appender.appendBigInt(BigInt(value));
+  else if (type === "INTEGER") appender.appendInteger(Number(value));
+  else if (type === "BOOLEAN") appender.appendBoolean(Boolean(value));
+  else if (type === "DATE") appender.appendDate(isoToDate(String(value)));
+  else appender.appendDouble(Number(value));
+}
+
 /** Creates `table` in the attached database `out` and appends its rows (or inserts its query's). */
 async function appendTable(conn: DuckDBConnection, table: TableSpec | SqlTableSpec): Promise<void> {
   const columns = table.columns.map((c) => `${quote(c.name)} ${c.type}`).join(", ");
@@ -101,16 +112,7 @@ async function appendTable(conn: DuckDBConnection, table: TableSpec | SqlTableSp
     if (row.length !== table.columns.length) {
       throw new Error(`${table.name} 第 ${r + 1} 行有 ${row.length} 列，应为 ${table.columns.length} 列`);
     }
-    table.columns.forEach(({type}, c) => {
-      const value = row[c] ?? null;
-      if (value === null) appender.appendNull();
-      else if (type === "VARCHAR") appender.appendVarchar(String(value));
-      else if (type === "BIGINT") appender.appendBigInt(BigInt(value));
-      else if (type === "INTEGER") appender.appendInteger(Number(value));
-      else if (type === "BOOLEAN") appender.appendBoolean(Boolean(value));
-      else if (type === "DATE") appender.appendDate(isoToDate(String(value)));
-      else appender.appendDouble(Number(value));
-    });
+    table.columns.forEach(({type}, c) => appendCell(appender, type, row[c] ?? null));
     appender.endRow();
   }
   appender.closeSync();

@@ -21,7 +21,7 @@ import {RECOVERY_ACTIONS} from "../src/schema/actions.js";
 import type {Column, Dataset} from "../src/schema/dataset.js";
 import type {Cell} from "../src/parse/values.js";
 import {calendarForData} from "./calendar.js";
-import {literal, quote, textOfBytes} from "./duckdb-file.js";
+import {appendCell, literal, quote, textOfBytes, type CellValue} from "./duckdb-file.js";
 import {
   DATED,
   IngestError,
@@ -339,7 +339,7 @@ async function checkFile(
     for (const {line, row, cells} of parsed.rows) {
       appender.appendInteger(fileNo);
       appender.appendInteger(line);
-      for (const [field, col] of fields) appendValue(appender, col, row[field]);
+      for (const [field, col] of fields) appendCell(appender, col.duck, (row[field] ?? null) as CellValue);
       for (const [field] of fields) appender.appendVarchar(parsed.rawOf(cells, field));
       appender.endRow();
     }
@@ -388,18 +388,6 @@ async function checkFile(
     for (const row of rows) addDivisionAliases(aliasTable, row);
   }
   return {summary, rejects, warnings};
-}
-
-type Appender = Awaited<ReturnType<DuckDBConnection["createAppender"]>>;
-
-function appendValue(appender: Appender, col: Column, value: unknown): void {
-  if (value === null || value === undefined) appender.appendNull();
-  else if (col.duck === "VARCHAR") appender.appendVarchar(String(value));
-  else if (col.duck === "BIGINT") appender.appendBigInt(BigInt(value as bigint));
-  else if (col.duck === "INTEGER") appender.appendInteger(Number(value));
-  else if (col.duck === "BOOLEAN") appender.appendBoolean(Boolean(value));
-  else if (col.duck === "DOUBLE") appender.appendDouble(Number(value));
-  else appender.appendVarchar(String(value));
 }
 
 /** A dataset's candidate or loaded rows as the JS ingest holds them (dates as ISO text). */
@@ -494,6 +482,17 @@ function referenceSql(ds: string, today: string): {joins: string; problem: strin
       "date in the future",
       "future-date"
     )}`;
+  // A reference to a row of `table` that was not loaded (`optional`: checked only when given).
+  const unknown = (
+    field: string,
+    column: string,
+    table: string,
+    reason: string,
+    reasonEn: string,
+    rule: string,
+    optional = false
+  ) =>
+    `WHEN ${optional ? `c.${quote(field)} IS NOT NULL AND ` : ""}NOT ${has(table, `c.${quote(field)}`)} THEN ${problem(field, column, `${literal(reason)} || ${str(`c.${quote(field)}`)}`, reasonEn, rule)}`;
   const none =
     'CAST(NULL AS STRUCT("column" VARCHAR, value VARCHAR, reason VARCHAR, reason_en VARCHAR, rule VARCHAR))';
   const cases = (...whens: string[]) => `CASE ${whens.join(" ")} ELSE ${none} END`;
@@ -502,7 +501,14 @@ function referenceSql(ds: string, today: string): {joins: string; problem: strin
       return {
         joins: `LEFT JOIN ${outTable("campaigns")} AS cp ON c.campaign_id IS NOT NULL AND cp.fw_key = CAST(c.campaign_id AS VARCHAR)`,
         problem: cases(
-          `WHEN NOT ${has("institutions", "c.institution_code")} THEN ${problem("institution_code", "机构编码", `'机构表中没有此机构：' || ${str("c.institution_code")}`, "unknown institution", "unknown-institution")}`,
+          unknown(
+            "institution_code",
+            "机构编码",
+            "institutions",
+            "机构表中没有此机构：",
+            "unknown institution",
+            "unknown-institution"
+          ),
           `WHEN c.campaign_id IS NOT NULL AND cp.fw_key IS NULL THEN ${problem("campaign_id", "行动编号", `'没有此专项行动：' || ${str("c.campaign_id")}`, "unknown campaign", "unknown-campaign")}`,
           `WHEN c.campaign_id IS NOT NULL AND (${str("c.date")} < ${str("cp.start_date")} OR ${str("c.date")} > ${str("cp.end_date")}) THEN ${problem(
             "date",
@@ -518,15 +524,38 @@ function referenceSql(ds: string, today: string): {joins: string; problem: strin
       return {
         joins: "",
         problem: cases(
-          `WHEN NOT ${has("inspections", "c.inspection_id")} THEN ${problem("inspection_id", "检查编号", `'检查记录中没有此检查（或该检查已被拒收）：' || ${str("c.inspection_id")}`, "unknown or rejected inspection", "unknown-inspection")}`
+          unknown(
+            "inspection_id",
+            "检查编号",
+            "inspections",
+            "检查记录中没有此检查（或该检查已被拒收）：",
+            "unknown or rejected inspection",
+            "unknown-inspection"
+          )
         )
       };
     case "dispositions":
       return {
         joins: "",
         problem: cases(
-          `WHEN c.finding_id IS NOT NULL AND NOT ${has("findings", "c.finding_id")} THEN ${problem("finding_id", "问题编号", `'没有此问题（或该问题已被拒收）：' || ${str("c.finding_id")}`, "unknown or rejected finding", "unknown-finding")}`,
-          `WHEN c.inspection_id IS NOT NULL AND NOT ${has("inspections", "c.inspection_id")} THEN ${problem("inspection_id", "检查编号", `'没有此检查（或该检查已被拒收）：' || ${str("c.inspection_id")}`, "unknown or rejected inspection", "unknown-inspection")}`,
+          unknown(
+            "finding_id",
+            "问题编号",
+            "findings",
+            "没有此问题（或该问题已被拒收）：",
+            "unknown or rejected finding",
+            "unknown-finding",
+            true
+          ),
+          unknown(
+            "inspection_id",
+            "检查编号",
+            "inspections",
+            "没有此检查（或该检查已被拒收）：",
+            "unknown or rejected inspection",
+            "unknown-inspection",
+            true
+          ),
           future("decided_on", "处理日期"),
           future("reported_on", "上报日期")
         )
@@ -535,15 +564,37 @@ function referenceSql(ds: string, today: string): {joins: string; problem: strin
       return {
         joins: "",
         problem: cases(
-          `WHEN NOT ${has("divisions", "c.unit_code")} THEN ${problem("unit_code", "unit_code", `'区划表中没有此单位：' || ${str("c.unit_code")}`, "unknown division", "unknown-division")}`
+          unknown(
+            "unit_code",
+            "unit_code",
+            "divisions",
+            "区划表中没有此单位：",
+            "unknown division",
+            "unknown-division"
+          )
         )
       };
     case "weekly_reports":
       return {
         joins: "",
         problem: cases(
-          `WHEN NOT ${has("divisions", "c.division_code")} THEN ${problem("division_code", "区划", `'区划表中没有此区划：' || ${str("c.division_code")}`, "unknown division", "unknown-division")}`,
-          `WHEN c.campaign_id IS NOT NULL AND NOT ${has("campaigns", "c.campaign_id")} THEN ${problem("campaign_id", "行动编号", `'没有此专项行动：' || ${str("c.campaign_id")}`, "unknown campaign", "unknown-campaign")}`,
+          unknown(
+            "division_code",
+            "区划",
+            "divisions",
+            "区划表中没有此区划：",
+            "unknown division",
+            "unknown-division"
+          ),
+          unknown(
+            "campaign_id",
+            "行动编号",
+            "campaigns",
+            "没有此专项行动：",
+            "unknown campaign",
+            "unknown-campaign",
+            true
+          ),
           future("week_ending", "统计截止日期")
         )
       };
@@ -551,7 +602,14 @@ function referenceSql(ds: string, today: string): {joins: string; problem: strin
       return {
         joins: "",
         problem: cases(
-          `WHEN NOT ${has("divisions", "c.division_code")} THEN ${problem("division_code", "所属区划", `'区划表中没有此区划：' || ${str("c.division_code")}`, "unknown division", "unknown-division")}`
+          unknown(
+            "division_code",
+            "所属区划",
+            "divisions",
+            "区划表中没有此区划：",
+            "unknown division",
+            "unknown-division"
+          )
         )
       };
     default:
