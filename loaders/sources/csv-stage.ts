@@ -10,17 +10,21 @@
  * record's line number is its position. JS streams the bytes for the sha256, the UTF-8 check (WHATWG's,
  * which accepts nothing `readCsv` would read otherwise) and the two conditions (a quote or CR byte is
  * never part of a GB18030 character); a GB18030 file is decoded as a stream to a UTF-8 temporary file.
- * Any other file (quotes, CR-only line ends, bytes `readCsv` refuses or reads otherwise) is read by
- * {@link readCsv} and its rows appended, so its header, rows and every error message are today's.
+ * A file with quotes or CR-only line ends is decoded as a stream and read a piece at a time by
+ * {@link CsvRecordReader} (readCsv's reading), its records handed to DuckDB in parts: no file is held
+ * whole in JS. Bytes `readCsv` refuses or reads otherwise go to {@link readCsv}, so their error messages
+ * are its own.
  */
 import {createHash} from "node:crypto";
-import {createReadStream, createWriteStream} from "node:fs";
+import {createReadStream, createWriteStream, type WriteStream} from "node:fs";
+import {once} from "node:events";
 import {mkdtemp, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {pipeline} from "node:stream/promises";
-import {LIST, VARCHAR, listValue, type DuckDBConnection} from "@duckdb/node-api";
-import {readCsv, type ReadCsvOptions} from "./csv.js";
+import {finished, pipeline} from "node:stream/promises";
+import {LIST, VARCHAR, listValue, type DuckDBAppender, type DuckDBConnection} from "@duckdb/node-api";
+import {readCsv, shortLastRow, truncation, type ReadCsvOptions} from "./csv.js";
+import {CsvRecordReader, CsvRecordTooLong, type CsvEnd, type CsvRecord} from "./csv-records.js";
 import type {RawTable} from "./xlsx.js";
 import {textOfBytes, literal} from "../duckdb-file.js";
 import {JS_SPACE_CLASS} from "../../src/parse/values-sql.js";
@@ -30,8 +34,12 @@ export type StagedCsv = Omit<RawTable, "rows"> & {
   encoding: string;
   /** Data rows staged (blank rows left out, as `readCsv` leaves them out). */
   rowCount: number;
-  /** Whether DuckDB read the file itself (else `readCsv` did, and its rows were appended). */
-  fastPath: boolean;
+  /**
+   * Who read the text: `duckdb` (a file without quotes, split by DuckDB itself), `stream` (read in JS
+   * as it is decoded, a piece at a time, its records appended), or `readCsv` (read whole, for bytes it
+   * alone judges: its errors are the file's errors).
+   */
+  reader: "duckdb" | "stream" | "readCsv";
 };
 
 /** What one streaming pass over the bytes finds. */
@@ -136,14 +144,20 @@ export async function stageCsv(
   conn: DuckDBConnection,
   path: string,
   table: string,
-  options: ReadCsvOptions
+  options: ReadCsvOptions,
+  {maxRecordChars, partChars = PART_CHARS}: {maxRecordChars?: number; partChars?: number} = {}
 ): Promise<StagedCsv> {
   const found = await scan(path);
-  if (found.quote || found.loneCr) return viaReadCsv(conn, path, table, options);
-  if (found.utf8) return fastStage(conn, path, path, "utf-8", table, options, found);
   // Not UTF-8: GB18030 only where readCsv would read it so (not a cut UTF-8 character, no UTF-8 BOM).
-  if ((await laxUtf8(path)) !== "other" || (await startsWithUtf8Bom(path)))
-    return viaReadCsv(conn, path, table, options);
+  const encoding = found.utf8
+    ? "utf-8"
+    : (await laxUtf8(path)) !== "other" || (await startsWithUtf8Bom(path))
+      ? undefined
+      : "gb18030";
+  if (encoding === undefined) return viaReadCsv(conn, path, table, options);
+  if (found.quote || found.loneCr)
+    return streamStage(conn, path, encoding, table, options, found, {maxRecordChars, partChars});
+  if (encoding === "utf-8") return fastStage(conn, path, path, "utf-8", table, options, found);
   const dir = await mkdtemp(join(tmpdir(), "fundwatch-csv-"));
   try {
     const utf8 = join(dir, "utf-8.csv");
@@ -225,13 +239,7 @@ async function fastStage(
     Number(last.n) < width &&
     (await shortRows(last.line)) === 0
   ) {
-    const n = Number(last.n);
-    truncated = {
-      line: last.line,
-      column: n - 1,
-      reason: `文件可能被截断：文件最后一行没有换行结尾，且只有 ${n} 列（表头有 ${width} 列，其他各行都齐全），最后一个值可能不完整`,
-      reason_en: `file may be truncated: the last line has no line break and only ${n} of ${width} fields`
-    };
+    truncated = shortLastRow(last.line, Number(last.n), width);
   }
 
   const columns = Array.from({length: width}, (_, i) => `nullif(cells[${i + 1}], '') AS c${i}`);
@@ -253,11 +261,208 @@ async function fastStage(
     date1904: false,
     ...(truncated ? {truncated} : {}),
     rowCount: Number(count.n),
-    fastPath: true
+    reader: "duckdb"
   };
 }
 
-/** The old reader, its rows appended to `table`. */
+/** How many characters of `line,value,…` lines {@link streamStage} gives DuckDB at a time. */
+const PART_CHARS = 32 * 1024 * 1024;
+
+/** Creates (or replaces) the staging table for a header of `width` columns. */
+async function createStaging(conn: DuckDBConnection, table: string, width: number): Promise<void> {
+  const columns = Array.from({length: width}, (_, i) => `c${i} VARCHAR`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${table} (${["line INTEGER", ...columns, "rest VARCHAR[]"].join(", ")})`
+  );
+}
+
+/** Appends one record: its line, its first `width` values, the rest as a list (an empty value NULL). */
+function appendRecord(
+  appender: DuckDBAppender,
+  line: number,
+  cells: readonly (string | null | undefined)[],
+  width: number
+): void {
+  appender.appendInteger(line);
+  for (let i = 0; i < width; i++) {
+    const cell = cells[i];
+    if (cell === null || cell === undefined || cell === "") appender.appendNull();
+    else appender.appendVarchar(cell);
+  }
+  const rest = cells.slice(width).map((c) => (c === undefined || c === "" ? null : c));
+  appender.appendList(listValue(rest), LIST(VARCHAR));
+  appender.endRow();
+}
+
+/**
+ * A file with quotes or CR-only line ends: decoded as a stream and read by {@link CsvRecordReader}
+ * (d3-dsv's reading, as readCsv's) a piece at a time. Only the record being read and the records before
+ * the header are held. Each data record whose values hold no comma or line break (nearly all, even in a
+ * file that quotes every value) is written as a line `line,value,value,…` to a temporary file that DuckDB
+ * then splits as the fast path does (appending values one by one from JS took twice as long); the
+ * others are appended. Bytes that do not decode as GB18030 after all go to {@link viaReadCsv}, whose
+ * error is the file's.
+ */
+async function streamStage(
+  conn: DuckDBConnection,
+  path: string,
+  encoding: "utf-8" | "gb18030",
+  table: string,
+  options: ReadCsvOptions,
+  found: Scan,
+  {maxRecordChars, partChars: partLimit}: {maxRecordChars?: number; partChars: number}
+): Promise<StagedCsv> {
+  const decoder = new TextDecoder(encoding, {fatal: true});
+  const reader = new CsvRecordReader(maxRecordChars);
+  const normalized = (row: readonly string[]): string[] => row.map((c) => c.normalize("NFKC").trim());
+  const noHeader = () => new Error(`${path}: 找不到表头（前 30 行中没有一行与任何数据集的表头相符）`);
+  const dir = await mkdtemp(join(tmpdir(), "fundwatch-csv-"));
+  // The lines go to DuckDB a part at a time, so that neither the disk nor DuckDB holds the whole text.
+  let bulk: WriteStream | undefined;
+  let part = 0;
+  let partChars = 0;
+  let lines: string[] = [];
+  let bulkRows = 0;
+  const partPath = () => join(dir, `records-${part}.txt`);
+  const loadPart = async (): Promise<void> => {
+    if (bulk === undefined) return;
+    bulk.end();
+    await finished(bulk);
+    bulk = undefined;
+    // As fastStage reads a text: in steps (one query with CTEs ran 100x slower).
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE fw_pieces AS SELECT string_split(content, chr(10)) AS l FROM read_text(${literal(partPath())})`
+    );
+    await conn.run(
+      "CREATE OR REPLACE TEMP TABLE fw_records AS SELECT string_split(unnest(l), ',') AS cells FROM fw_pieces"
+    );
+    await conn.run("DROP TABLE fw_pieces");
+    const columns = Array.from({length: width}, (_, i) => `nullif(cells[${i + 2}], '')`);
+    await conn.run(
+      `INSERT INTO ${table} SELECT ${["CAST(cells[1] AS INTEGER)", ...columns, `[nullif(c, '') FOR c IN cells[${width + 2}:]]`].join(", ")} FROM fw_records WHERE cells[1] <> ''`
+    );
+    await conn.run("DROP TABLE fw_records");
+    await rm(partPath(), {force: true});
+    part++;
+    partChars = 0;
+  };
+  const flush = async (): Promise<void> => {
+    if (lines.length === 0) return;
+    const text = `${lines.join("\n")}\n`;
+    lines = [];
+    bulk ??= createWriteStream(partPath());
+    partChars += text.length;
+    if (!bulk.write(text)) await once(bulk, "drain");
+    if (partChars >= partLimit) await loadPart();
+  };
+  let records = 0;
+  let header: {line: number; headers: string[]} | undefined;
+  let width = 0;
+  let appender: DuckDBAppender | undefined;
+  let appended = 0;
+  // The last record after the header, and whether a non-blank one before it is short (readCsv's truncation).
+  let last: {line: number; fields: number; blank: boolean} | undefined;
+  let shortBefore = false;
+  const take = async (batch: readonly CsvRecord[]): Promise<void> => {
+    for (const {cells, line} of batch) {
+      const index = records++;
+      if (header === undefined) {
+        if (index >= 30) throw noHeader();
+        const texts = normalized(cells);
+        if (!options.isHeaderRow(texts)) continue;
+        width = texts.length;
+        while (width > 0 && texts[width - 1] === "") --width;
+        header = {line, headers: texts.slice(0, width)};
+        await createStaging(conn, table, width);
+        appender = await conn.createAppender(table);
+        continue;
+      }
+      if (last && !last.blank && last.fields < width) shortBefore = true;
+      const blank = !cells.some((c) => c.trim() !== "");
+      last = {line, fields: cells.length, blank};
+      if (blank || appender === undefined) continue;
+      if (cells.some((c) => /[,\n\r]/.test(c))) {
+        appendRecord(appender, line, cells, width);
+        appended++;
+      } else {
+        lines.push(`${line},${cells.join(",")}`);
+        bulkRows++;
+        if (lines.length >= 8192) await flush();
+      }
+    }
+  };
+  /** The next piece of text (the rest, without `chunk`), or undefined where the bytes do not decode. */
+  const decode = (chunk?: Buffer): string | undefined => {
+    try {
+      return chunk ? decoder.decode(chunk, {stream: true}) : decoder.decode();
+    } catch {
+      return undefined;
+    }
+  };
+  const push = (text: string): CsvRecord[] => {
+    try {
+      return reader.push(text);
+    } catch (error) {
+      throw error instanceof CsvRecordTooLong ? new Error(`${path}: ${error.message}`) : error;
+    }
+  };
+  const closeAll = async (): Promise<void> => {
+    appender?.closeSync();
+    appender = undefined;
+    if (bulk) {
+      bulk.end();
+      await finished(bulk);
+      bulk = undefined;
+    }
+  };
+  let end: CsvEnd;
+  try {
+    let refused = false;
+    for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20}) as AsyncIterable<Buffer>) {
+      const text = decode(chunk);
+      refused = text === undefined;
+      if (text === undefined) break;
+      await take(push(text));
+    }
+    const text = refused ? undefined : decode();
+    // Not GB18030 after all (the UTF-8 was checked whole): readCsv says how.
+    if (text === undefined) {
+      await closeAll();
+      return await viaReadCsv(conn, path, table, options);
+    }
+    await take(push(text));
+    const rest = reader.end();
+    await take(rest.records);
+    end = rest.end;
+    if (header === undefined) throw noHeader();
+    // The appended rows first (the appender holds them until closed), then the last part.
+    appender?.closeSync();
+    appender = undefined;
+    await flush();
+    await loadPart();
+    if (appended > 0 && bulkRows > 0)
+      await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${table} ORDER BY line`);
+  } finally {
+    await closeAll().catch(() => undefined);
+    await rm(dir, {recursive: true, force: true});
+  }
+  const truncated = truncation(end, last && {line: last.line, fields: last.fields, shortBefore}, width, path);
+  return {
+    file: path,
+    sha256: found.sha256,
+    format: "csv",
+    encoding,
+    headerLine: header.line,
+    headers: header.headers,
+    groups: header.headers.map(() => ""),
+    date1904: false,
+    ...(truncated ? {truncated} : {}),
+    rowCount: bulkRows + appended,
+    reader: "stream"
+  };
+}
+
+/** readCsv's reading, its rows appended to `table`. */
 async function viaReadCsv(
   conn: DuckDBConnection,
   path: string,
@@ -266,22 +471,18 @@ async function viaReadCsv(
 ): Promise<StagedCsv> {
   const {rows, ...rest} = await readCsv(path, options);
   const width = rest.headers.length;
-  const columns = Array.from({length: width}, (_, i) => `c${i} VARCHAR`);
-  await conn.run(
-    `CREATE OR REPLACE TABLE ${table} (${["line INTEGER", ...columns, "rest VARCHAR[]"].join(", ")})`
-  );
+  await createStaging(conn, table, width);
   const appender = await conn.createAppender(table);
-  const text = (c: unknown) => (c === null || c === undefined ? null : String(c));
-  for (const {line, cells} of rows) {
-    appender.appendInteger(line);
-    for (let i = 0; i < width; i++) {
-      const cell = text(cells[i]);
-      if (cell === null) appender.appendNull();
-      else appender.appendVarchar(cell);
-    }
-    appender.appendList(listValue(cells.slice(width).map(text)), LIST(VARCHAR));
-    appender.endRow();
+  try {
+    for (const {line, cells} of rows)
+      appendRecord(
+        appender,
+        line,
+        cells.map((c) => (c === null ? null : String(c))),
+        width
+      );
+  } finally {
+    appender.closeSync();
   }
-  appender.closeSync();
-  return {...rest, rowCount: rows.length, fastPath: false};
+  return {...rest, rowCount: rows.length, reader: "readCsv"};
 }

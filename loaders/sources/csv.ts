@@ -2,11 +2,13 @@
  * Reads a CSV file as districts send it: UTF-8 (with or without BOM) or GBK/GB18030, detected from the
  * bytes. The file is decoded whole with fatal decoders, so a character split across chunks cannot be
  * lost and bad bytes are an error with their byte offset, never U+FFFD. Title rows above the header
- * are skipped: the header is the first row `isHeaderRow` accepts.
+ * are skipped: the header is the first row `isHeaderRow` accepts. Records are d3-dsv's reading, each
+ * with the physical line it starts on (`csv-records.ts`, which stageCsv also reads large files with).
+ * For files under 4 MB and as the reference; large ones are staged by `csv-stage.ts`.
  */
 import {createHash} from "node:crypto";
 import {readFile} from "node:fs/promises";
-import {csvParseRows} from "d3";
+import {csvRecords, type CsvEnd} from "./csv-records.js";
 import type {RawTable} from "./xlsx.js";
 
 /** Byte offset of the first invalid UTF-8 sequence, or -1 if the bytes are valid UTF-8. */
@@ -102,52 +104,6 @@ export function decodeText(bytes: Uint8Array, path: string): {text: string; enco
   }
 }
 
-/** Where a CSV text ends inside a quoted value (d3-dsv's reading: a field that starts with `"`), or -1. */
-export function unterminatedQuote(text: string): number {
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    if (text.charCodeAt(i) === 34 /* " */) {
-      let j = i + 1;
-      for (;;) {
-        const k = text.indexOf('"', j);
-        if (k < 0) return i;
-        if (text.charCodeAt(k + 1) === 34) j = k + 2;
-        else {
-          i = k + 1;
-          break;
-        }
-      }
-    }
-    // To the end of the field: a comma, \n, \r or \r\n.
-    for (let c = text.charCodeAt(i); i < n && c !== 44 && c !== 10 && c !== 13; c = text.charCodeAt(++i));
-    if (text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10) ++i;
-    ++i;
-  }
-  return -1;
-}
-
-/**
- * The physical line (1-based) on which each CSV record starts. A quoted field may span lines, so the
- * record index alone would give wrong line numbers for every record after it. Line ends are \n, \r\n
- * or \r, as d3-dsv reads them.
- */
-export function recordStartLines(text: string): number[] {
-  const starts = [1];
-  let line = 1;
-  let quoted = false;
-  for (let i = 0; i < text.length; ++i) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) quoted = !quoted;
-    else if (c === 10 /* \n */ || c === 13 /* \r */) {
-      if (c === 13 && text.charCodeAt(i + 1) === 10) ++i;
-      ++line;
-      if (!quoted) starts.push(line);
-    }
-  }
-  return starts;
-}
-
 export interface ReadCsvOptions {
   /** Decides whether a row is the header row, given its cell texts (NFKC, trimmed). First match in the first 30 rows wins. */
   isHeaderRow: (texts: string[]) => boolean;
@@ -157,9 +113,10 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   const bytes = await readFile(path);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const {text, encoding} = decodeText(bytes, path);
-  const body = text.replace(/^\uFEFF/, "");
-  const all = csvParseRows(body);
-  const lines = recordStartLines(body);
+  // Records as d3-dsv reads them, each with the line it starts on (a quoted value may span lines).
+  const {records, end} = csvRecords(text);
+  const all = records.map((r) => r.cells);
+  const lines = records.map((r) => r.line);
   const normalized = (row: string[]): string[] => row.map((c) => c.normalize("NFKC").trim());
   const headerIndex = all.slice(0, 30).findIndex((row) => options.isHeaderRow(normalized(row)));
   if (headerIndex < 0) throw new Error(`${path}: 找不到表头（前 30 行中没有一行与任何数据集的表头相符）`);
@@ -167,7 +124,21 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   let width = headerRow.length;
   while (width > 0 && headerRow[width - 1] === "") --width;
   const headers = headerRow.slice(0, width);
-  const truncated = truncation(body, all, lines, headerIndex, width, path);
+  const lastIndex = all.length - 1;
+  const truncated = truncation(
+    end,
+    lastIndex > headerIndex
+      ? {
+          line: lines[lastIndex] ?? lastIndex + 1,
+          fields: all[lastIndex]?.length ?? 0,
+          shortBefore: all
+            .slice(headerIndex + 1, lastIndex)
+            .some((row) => row.length < width && row.some((c) => c.trim() !== ""))
+        }
+      : undefined,
+    width,
+    path
+  );
   const rows = all
     .slice(headerIndex + 1)
     .map((cells, i) => ({line: lines[headerIndex + 1 + i] ?? headerIndex + i + 2, cells}))
@@ -193,13 +164,10 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   };
 }
 
-/** The 1-based physical line on which character `index` of `text` stands. */
-function physicalLine(text: string, index: number): number {
-  return recordStartLines(text.slice(0, index).replaceAll('"', "")).length;
-}
-
 /**
- * Whether the CSV looks cut off, and where. Two signs, nothing else (a file that merely lacks a final
+ * Whether the CSV looks cut off, and where, from the end of its text and its last record after the
+ * header (`last`: its line, its number of fields, and whether a non-blank data record before it is
+ * shorter than the header; undefined when there is none). Two signs, nothing else (a file that merely lacks a final
  * line break is common and fine):
  * - the text ends inside a quoted value (an opening `"` with no closing one): the last row is cut.
  *   If that value runs over more than one line, the rows after the quote cannot be told apart from
@@ -208,40 +176,40 @@ function physicalLine(text: string, index: number): number {
  *   every other data row has them all: the row was cut (a writer that leaves out trailing empty
  *   fields shows it on other rows too, and is then given the benefit of the doubt).
  */
-function truncation(
-  body: string,
-  all: readonly string[][],
-  lines: readonly number[],
-  headerIndex: number,
+export function truncation(
+  end: CsvEnd,
+  last: {line: number; fields: number; shortBefore: boolean} | undefined,
   width: number,
   path: string
 ): RawTable["truncated"] {
-  const lastIndex = all.length - 1;
-  const last = all[lastIndex];
-  if (last === undefined || lastIndex <= headerIndex) return undefined;
-  const line = lines[lastIndex] ?? lastIndex + 1;
-  const quoteAt = unterminatedQuote(body);
-  if (quoteAt >= 0) {
-    const startLine = physicalLine(body, quoteAt);
-    const endLine = physicalLine(body, body.replace(/[\r\n]+$/, "").length);
-    if (endLine > startLine)
+  if (last === undefined) return undefined;
+  const {line, fields} = last;
+  if (end.openQuoteLine !== undefined) {
+    if (end.lastLine > end.openQuoteLine)
       throw new Error(
-        `${path}: 第 ${startLine} 行有一个以引号（"）开头的值没有结束引号，其后直到文件末尾第 ${endLine} 行都被读成了这一个值：文件可能被截断，或此处多了一个引号。请检查该行后重新导出`
+        `${path}: 第 ${end.openQuoteLine} 行有一个以引号（"）开头的值没有结束引号，其后直到文件末尾第 ${end.lastLine} 行都被读成了这一个值：文件可能被截断，或此处多了一个引号。请检查该行后重新导出`
       );
     return {
       line,
-      column: last.length - 1,
+      column: fields - 1,
       reason: `文件可能被截断：最后一个值以引号（"）开头却没有结束引号，此值可能不完整`,
       reason_en: "file may be truncated: the last value's opening quote is never closed"
     };
   }
-  if (/[\r\n]$/.test(body) || last.length >= width) return undefined;
-  const others = all.slice(headerIndex + 1, lastIndex).filter((row) => row.some((c) => c.trim() !== ""));
-  if (others.some((row) => row.length < width)) return undefined;
+  if (end.endsWithBreak || fields >= width || last.shortBefore) return undefined;
+  return shortLastRow(line, fields, width);
+}
+
+/** The verdict on a last row with no line break after it and fewer fields than the header. */
+export function shortLastRow(
+  line: number,
+  fields: number,
+  width: number
+): NonNullable<RawTable["truncated"]> {
   return {
     line,
-    column: last.length - 1,
-    reason: `文件可能被截断：文件最后一行没有换行结尾，且只有 ${last.length} 列（表头有 ${width} 列，其他各行都齐全），最后一个值可能不完整`,
-    reason_en: `file may be truncated: the last line has no line break and only ${last.length} of ${width} fields`
+    column: fields - 1,
+    reason: `文件可能被截断：文件最后一行没有换行结尾，且只有 ${fields} 列（表头有 ${width} 列，其他各行都齐全），最后一个值可能不完整`,
+    reason_en: `file may be truncated: the last line has no line break and only ${fields} of ${width} fields`
   };
 }

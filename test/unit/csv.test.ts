@@ -4,7 +4,8 @@ import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {readCsv, recordStartLines} from "../../loaders/sources/csv.js";
+import {readCsv} from "../../loaders/sources/csv.js";
+import {csvRecords} from "../../loaders/sources/csv-records.js";
 import {encodeGbk} from "../../scripts/gen-data.js";
 
 let dir: string;
@@ -37,8 +38,11 @@ describe("readCsv", () => {
     expect(table.rows[2]?.cells[1]).toBe('含"引号"');
   });
   it("finds the start line of every record, with \\n, \\r\\n or \\r line ends", () => {
-    expect(recordStartLines('a\n"b\nc"\nd')).toEqual([1, 2, 4]);
-    expect(recordStartLines("a\r\nb\rc\n")).toEqual([1, 2, 3, 4]);
+    const lines = (text: string) => csvRecords(text).records.map((r) => r.line);
+    expect(lines('a\n"b\nc"\nd')).toEqual([1, 2, 4]);
+    expect(lines("a\r\nb\rc\n")).toEqual([1, 2, 3]);
+    // A quote inside an unquoted value is a character like any other: it opens nothing.
+    expect(lines('a"b\nc\n"d\ne"\nf')).toEqual([1, 2, 3, 5]);
   });
   it("reads UTF-8 with a BOM, and GBK, to the same cells", async () => {
     const text = "问题编号,违规类型\n WT1 ,串换药品\n";

@@ -226,7 +226,7 @@ describe("parseStagedFile = parseFile: a staged CSV's rows judged in DuckDB as t
             );
 
             const staged = await stageCsv(conn, path, "staged", {isHeaderRow});
-            expect(staged.fastPath).toBe(true);
+            expect(staged.reader).toBe("duckdb");
             const result = await parseStagedFile(conn, {
               file: "f.csv",
               staged,
