@@ -51,6 +51,7 @@ import {
   type MetricData,
   type MetricFilter
 } from "../../src/metrics/index.js";
+import {RECOVERY_ACTIONS} from "../../src/schema/actions.js";
 import {sqlQuery, type QueryDb, type SqlQuery} from "../../src/sql/template.js";
 import {loadFilterChoices} from "../../src/ui/page.js";
 import {startWasmNode, type WasmDb} from "../support/duckdb-wasm-node.js";
@@ -132,6 +133,20 @@ function roughen(result: IngestResult): IngestResult {
   const dispositions = (tables.get("dispositions") ?? []).filter((p) =>
     p.finding_id !== null ? findingIds.has(String(p.finding_id)) : ids.has(String(p.inspection_id))
   );
+  // Cases with several recovery actions, one of them twice: their actions are listed once each, in
+  // code-point order (拒付、扣回、追回).
+  const recovered = dispositions.filter((p) =>
+    (RECOVERY_ACTIONS as readonly string[]).includes(String(p.action))
+  );
+  expect(recovered.length).toBeGreaterThan(40);
+  const moreActions: LoadedRow[] = recovered
+    .slice(0, 40)
+    .flatMap((p, i) => [
+      {...p, id: `${String(p.id)}-拒`, action: "拒付"},
+      {...p, id: `${String(p.id)}-再`},
+      ...(i % 2 ? [{...p, id: `${String(p.id)}-扣`, action: "扣回"}] : [])
+    ]);
+  dispositions.push(...moreActions);
   tables.set("inspections", kept);
   tables.set("findings", findings);
   tables.set("dispositions", dispositions);
@@ -359,6 +374,7 @@ describe("cube: the largest cases and the institutions with findings", () => {
   it("give the detail rows' and the JS reference's rows under generated filters and limits, natively and in DuckDB-WASM", async () => {
     let nonEmpty = 0;
     let topCases = 0;
+    let severalActions = 0;
     await fc.assert(
       fc.asyncProperty(anyFilterArb, limitArb, async (filter, limit) => {
         for (const set of sets) {
@@ -386,12 +402,14 @@ describe("cube: the largest cases and the institutions with findings", () => {
             `${set.name} institutions: cube in WASM`
           ).toEqual(institutions(detailInstitutions));
           if (detailCases.length > 0 && detailInstitutions.length > 0) nonEmpty += 1;
+          if (cases(detailCases).some((c) => String(c.actions).includes("、"))) severalActions += 1;
           if (cubeCases.text.includes("cube_top_cases")) topCases += 1;
         }
       }),
       {numRuns: 60, seed: 20261207}
     );
     expect(nonEmpty).toBeGreaterThan(10);
+    expect(severalActions).toBeGreaterThan(5);
     // The undated cells' top cases answered some (a limit up to TOP_CASES_PER_CELL, no date), cube_cases the rest.
     expect(topCases).toBeGreaterThan(4);
   }, 240_000);
