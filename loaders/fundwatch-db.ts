@@ -65,6 +65,8 @@ export async function buildDatabaseTo(
     await writeDuckDBFile(file, toTables({...result, store}, {source, generatedAt: generationTime()}), {
       conn: store.conn,
       after: async (db) => {
+        // The loaded rows are in the file now: the cube gets the work database's memory.
+        await store.release();
         await buildCube(db, METRICS);
         report = await checkGates(db, {
           config: checks.gates,

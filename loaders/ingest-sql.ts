@@ -64,6 +64,12 @@ export interface IngestStore {
    * `fw_seq` (the load order).
    */
   table(dataset: string): string;
+  /**
+   * Drops the loaded tables and every other table of the work database, once they are copied where they
+   * go: what runs next on this connection (the cube, in the loader) then has DuckDB's memory limit to
+   * itself. {@link table} names nothing after it.
+   */
+  release(): Promise<void>;
   /** Closes the work database and removes its spill folder. */
   close(): Promise<void>;
 }
@@ -134,6 +140,15 @@ export async function ingestSql(
   const store: IngestStore = {
     conn,
     table: outTable,
+    async release() {
+      const tables = (
+        await conn.runAndReadAll(
+          "SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE database_name IN ('memory', 'temp')"
+        )
+      ).getRowObjectsJS() as {database_name: string; schema_name: string; table_name: string}[];
+      for (const t of tables)
+        await conn.run(`DROP TABLE ${[t.database_name, t.schema_name, t.table_name].map(quote).join(".")}`);
+    },
     async close() {
       conn.closeSync();
       instance.closeSync();

@@ -105,7 +105,9 @@ try {
       {
         // The same gates as the site's loader, against the same last published build.
         after: async (db) => {
-          // The same database as the site's loader writes: the detail tables and the cube.
+          // The same database as the site's loader writes: the detail tables and the cube (which gets
+          // the work database's memory once the loaded rows are in the file).
+          await result.store.release();
           await buildCube(db, METRICS);
           gates = await checkGates(db, {
             config: checks.gates,

@@ -95,7 +95,7 @@ describe("the ingest's outputs from DuckDB and from JS", () => {
     for (const [name, table] of x) expect(y.get(name), name).toEqual(table);
   });
 
-  it("works within the memory limit it is given, spilling to a folder of its own that close() removes", async () => {
+  it("works within the memory limit it is given, spilling to a folder of its own that close() removes; release() drops its tables", async () => {
     const sql = await ingestSql([DATA], {...OPTIONS, memoryLimit: "64MB"});
     let spill: string;
     try {
@@ -108,6 +108,18 @@ describe("the ingest's outputs from DuckDB and from JS", () => {
       spill = settings.t;
       expect(spill.startsWith(tmpdir())).toBe(true);
       expect(totalsOf(sql.files)).toEqual(totalsOf(js.files));
+      // release() leaves the work database empty (the loader's cube then has its memory).
+      const tables = async () =>
+        Number(
+          (
+            await sql.store.conn.runAndReadAll(
+              "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name IN ('memory', 'temp')"
+            )
+          ).getRowObjectsJS()[0]?.n
+        );
+      expect(await tables()).toBeGreaterThan(5);
+      await sql.store.release();
+      expect(await tables()).toBe(0);
     } finally {
       await sql.store.close();
     }
