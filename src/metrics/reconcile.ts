@@ -102,28 +102,45 @@ visits AS (
     i.division_code AS county
   FROM inspections AS s JOIN institutions AS i ON i.code = s.institution_code
 ),
+starts AS (SELECT DISTINCT start_date FROM reports),
+-- An institution counts in a report when it was visited on site between the report's campaign start and
+-- its Friday: when its first such visit since that start is on or before the Friday. So each
+-- institution's first visit (and first visit with a problem) per start date, instead of every visit
+-- joined to every later report (at 5M rows that join took 12 s).
+firsts AS (
+  SELECT t.start_date, v.county, v.institution_code, min(v.date) AS visited,
+    min(v.date) FILTER (WHERE v.problem_found) AS problem
+  FROM starts AS t JOIN visits AS v ON v.on_site AND (t.start_date IS NULL OR v.date >= t.start_date)
+  GROUP BY t.start_date, v.county, v.institution_code
+),
 money AS (
   SELECT v.county, v.date AS inspected_on, p.decided_on, p.action, p.amount
   FROM dispositions AS p LEFT JOIN findings AS f ON f.id = p.finding_id
   JOIN visits AS v ON v.id = coalesce(f.inspection_id, p.inspection_id)
   WHERE p.amount IS NOT NULL AND (p.action IN ${[...RECOVERY_ACTIONS]} OR p.action = '罚款')
 ),
+-- The same for money: summed by start date, county and decision day, then the days up to each Friday.
+money_days AS (
+  SELECT t.start_date, m.county, m.decided_on,
+    sum(m.amount) FILTER (WHERE m.action IN ${[...RECOVERY_ACTIONS]}) AS recovered,
+    sum(m.amount) FILTER (WHERE m.action = '罚款') AS fined
+  FROM starts AS t JOIN money AS m ON t.start_date IS NULL OR m.inspected_on >= t.start_date
+  GROUP BY t.start_date, m.county, m.decided_on
+),
 visit_totals AS (
   SELECT r.division_code, r.week_ending,
-    count(DISTINCT v.institution_code) AS inspected,
-    count(DISTINCT v.institution_code) FILTER (WHERE v.problem_found) AS problems
+    count(*) AS inspected,
+    count(*) FILTER (WHERE f.problem <= r.week_ending) AS problems
   FROM reports AS r JOIN counties AS k ON k.code = r.division_code
-  JOIN visits AS v ON v.county = k.county AND v.on_site AND v.date <= r.week_ending
-    AND (r.start_date IS NULL OR v.date >= r.start_date)
+  JOIN firsts AS f ON f.county = k.county AND f.start_date IS NOT DISTINCT FROM r.start_date
+    AND f.visited <= r.week_ending
   GROUP BY r.division_code, r.week_ending
 ),
 money_totals AS (
-  SELECT r.division_code, r.week_ending,
-    sum(m.amount) FILTER (WHERE m.action IN ${[...RECOVERY_ACTIONS]}) AS recovered,
-    sum(m.amount) FILTER (WHERE m.action = '罚款') AS fined
+  SELECT r.division_code, r.week_ending, sum(m.recovered) AS recovered, sum(m.fined) AS fined
   FROM reports AS r JOIN counties AS k ON k.code = r.division_code
-  JOIN money AS m ON m.county = k.county AND m.decided_on <= r.week_ending
-    AND (r.start_date IS NULL OR m.inspected_on >= r.start_date)
+  JOIN money_days AS m ON m.county = k.county AND m.start_date IS NOT DISTINCT FROM r.start_date
+    AND m.decided_on <= r.week_ending
   GROUP BY r.division_code, r.week_ending
 )
 SELECT r.division_code AS code, strftime(r.week_ending, '%Y-%m-%d') AS week_ending, r.campaign_id,
