@@ -23,7 +23,17 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {finished, pipeline} from "node:stream/promises";
 import {LIST, VARCHAR, listValue, type DuckDBAppender, type DuckDBConnection} from "@duckdb/node-api";
-import {readCsv, shortLastRow, truncation, type ReadCsvOptions} from "./csv.js";
+import {
+  findHeader,
+  HEADER_SEARCH_RECORDS,
+  headerOf,
+  isBlankRecord,
+  noHeader,
+  readCsv,
+  shortLastRow,
+  truncation,
+  type ReadCsvOptions
+} from "./csv.js";
 import {CsvRecordReader, CsvRecordTooLong, type CsvEnd, type CsvRecord} from "./csv-records.js";
 import type {RawTable} from "./xlsx.js";
 import {textOfBytes, literal} from "../duckdb-file.js";
@@ -195,7 +205,7 @@ async function fastStage(
   const {endsWithBreak} = found;
   // As bytes: a VARCHAR read through @duckdb/node-api loses a leading U+FEFF (see textOfBytes in loaders/duckdb-file.ts).
   const head = await conn.runAndReadAll(
-    "SELECT line, [encode(c) FOR c IN cells] AS cells FROM fw_records WHERE line <= 30 ORDER BY line"
+    `SELECT line, [encode(c) FOR c IN cells] AS cells FROM fw_records WHERE line <= ${HEADER_SEARCH_RECORDS} ORDER BY line`
   );
   const firstRecords = (head.getRowObjectsJS() as {line: number; cells: Uint8Array[]}[]).map(
     ({line, cells}) => ({
@@ -203,14 +213,14 @@ async function fastStage(
       cells: cells.map(textOfBytes)
     })
   );
-  const normalized = (row: readonly string[]): string[] => row.map((c) => c.normalize("NFKC").trim());
-  const headerIndex = firstRecords.findIndex(({cells}) => options.isHeaderRow(normalized(cells)));
-  if (headerIndex < 0) throw new Error(`${path}: 找不到表头（前 30 行中没有一行与任何数据集的表头相符）`);
-  const headerLine = headerIndex + 1;
-  const headerRow = normalized(firstRecords[headerIndex]?.cells ?? []);
-  let width = headerRow.length;
-  while (width > 0 && headerRow[width - 1] === "") --width;
-  const headers = headerRow.slice(0, width);
+  const header = findHeader(
+    firstRecords.map((r) => r.cells),
+    options.isHeaderRow
+  );
+  if (header === undefined) throw noHeader(path);
+  const headerLine = header.index + 1;
+  const {headers} = header;
+  const width = headers.length;
 
   // Truncation, as readCsv judges a text without quotes: no final line break, and a last record shorter
   // than the header while every other non-blank data row is complete.
@@ -314,8 +324,6 @@ async function streamStage(
 ): Promise<StagedCsv> {
   const decoder = new TextDecoder(encoding, {fatal: true});
   const reader = new CsvRecordReader(maxRecordChars);
-  const normalized = (row: readonly string[]): string[] => row.map((c) => c.normalize("NFKC").trim());
-  const noHeader = () => new Error(`${path}: 找不到表头（前 30 行中没有一行与任何数据集的表头相符）`);
   const dir = await mkdtemp(join(tmpdir(), "fundwatch-csv-"));
   // The lines go to DuckDB a part at a time, so that neither the disk nor DuckDB holds the whole text.
   let bulk: WriteStream | undefined;
@@ -367,18 +375,17 @@ async function streamStage(
     for (const {cells, line} of batch) {
       const index = records++;
       if (header === undefined) {
-        if (index >= 30) throw noHeader();
-        const texts = normalized(cells);
-        if (!options.isHeaderRow(texts)) continue;
-        width = texts.length;
-        while (width > 0 && texts[width - 1] === "") --width;
-        header = {line, headers: texts.slice(0, width)};
+        if (index >= HEADER_SEARCH_RECORDS) throw noHeader(path);
+        const headers = headerOf(cells, options.isHeaderRow);
+        if (headers === undefined) continue;
+        width = headers.length;
+        header = {line, headers};
         await createStaging(conn, table, width);
         appender = await conn.createAppender(table);
         continue;
       }
       if (last && !last.blank && last.fields < width) shortBefore = true;
-      const blank = !cells.some((c) => c.trim() !== "");
+      const blank = isBlankRecord(cells);
       last = {line, fields: cells.length, blank};
       if (blank || appender === undefined) continue;
       if (cells.some((c) => /[,\n\r]/.test(c))) {
@@ -434,7 +441,7 @@ async function streamStage(
     const rest = reader.end();
     await take(rest.records);
     end = rest.end;
-    if (header === undefined) throw noHeader();
+    if (header === undefined) throw noHeader(path);
     // The appended rows first (the appender holds them until closed), then the last part.
     appender?.closeSync();
     appender = undefined;

@@ -109,6 +109,46 @@ export interface ReadCsvOptions {
   isHeaderRow: (texts: string[]) => boolean;
 }
 
+/** How many records from the top are searched for the header. */
+export const HEADER_SEARCH_RECORDS = 30;
+
+/**
+ * The header a record is, or undefined: its texts (NFKC, trimmed) as `isHeaderRow` is given them, less
+ * the empty ones at the end.
+ */
+export function headerOf(
+  cells: readonly string[],
+  isHeaderRow: ReadCsvOptions["isHeaderRow"]
+): string[] | undefined {
+  const texts = cells.map((c) => c.normalize("NFKC").trim());
+  if (!isHeaderRow(texts)) return undefined;
+  let width = texts.length;
+  while (width > 0 && texts[width - 1] === "") --width;
+  return texts.slice(0, width);
+}
+
+/** The first of the first {@link HEADER_SEARCH_RECORDS} records that is a header: its index and texts. */
+export function findHeader(
+  records: readonly (readonly string[])[],
+  isHeaderRow: ReadCsvOptions["isHeaderRow"]
+): {index: number; headers: string[]} | undefined {
+  for (let index = 0; index < Math.min(HEADER_SEARCH_RECORDS, records.length); index++) {
+    const headers = headerOf(records[index] ?? [], isHeaderRow);
+    if (headers) return {index, headers};
+  }
+  return undefined;
+}
+
+/** The error for a file with no header in its first {@link HEADER_SEARCH_RECORDS} records. */
+export function noHeader(path: string): Error {
+  return new Error(`${path}: 找不到表头（前 ${HEADER_SEARCH_RECORDS} 行中没有一行与任何数据集的表头相符）`);
+}
+
+/** Whether a record holds nothing but white space (left out of the rows). */
+export function isBlankRecord(cells: readonly string[]): boolean {
+  return !cells.some((c) => c.trim() !== "");
+}
+
 export async function readCsv(path: string, options: ReadCsvOptions): Promise<RawTable & {encoding: string}> {
   const bytes = await readFile(path);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -117,13 +157,10 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   const {records, end} = csvRecords(text);
   const all = records.map((r) => r.cells);
   const lines = records.map((r) => r.line);
-  const normalized = (row: string[]): string[] => row.map((c) => c.normalize("NFKC").trim());
-  const headerIndex = all.slice(0, 30).findIndex((row) => options.isHeaderRow(normalized(row)));
-  if (headerIndex < 0) throw new Error(`${path}: 找不到表头（前 30 行中没有一行与任何数据集的表头相符）`);
-  const headerRow = normalized(all[headerIndex] ?? []);
-  let width = headerRow.length;
-  while (width > 0 && headerRow[width - 1] === "") --width;
-  const headers = headerRow.slice(0, width);
+  const header = findHeader(all, options.isHeaderRow);
+  if (header === undefined) throw noHeader(path);
+  const {index: headerIndex, headers} = header;
+  const width = headers.length;
   const lastIndex = all.length - 1;
   const truncated = truncation(
     end,
@@ -133,7 +170,7 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
           fields: all[lastIndex]?.length ?? 0,
           shortBefore: all
             .slice(headerIndex + 1, lastIndex)
-            .some((row) => row.length < width && row.some((c) => c.trim() !== ""))
+            .some((row) => row.length < width && !isBlankRecord(row))
         }
       : undefined,
     width,
@@ -142,7 +179,7 @@ export async function readCsv(path: string, options: ReadCsvOptions): Promise<Ra
   const rows = all
     .slice(headerIndex + 1)
     .map((cells, i) => ({line: lines[headerIndex + 1 + i] ?? headerIndex + i + 2, cells}))
-    .filter(({cells}) => cells.some((c) => c.trim() !== ""))
+    .filter(({cells}) => !isBlankRecord(cells))
     .map(({line, cells}) => ({
       line,
       cells: Array.from(

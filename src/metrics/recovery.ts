@@ -323,8 +323,9 @@ LIMIT CAST(${limit} AS INTEGER)`;
 /**
  * largestCasesSql's `string_agg(DISTINCT action, '、' ORDER BY action)` over the recovery actions,
  * written for the cube's every case: one flag per action, joined in code-point order. An ordered
- * aggregate sorts each group (2.85 s of cube_cases' 3.2 s at 1M rows), and a list per group cannot
- * spill (at 5M rows it ran out of the ingest's 600 MB).
+ * aggregate sorts each group (2.85 s of cube_cases' 3.2 s at 1M rows). A list per group, tried first,
+ * ran out of the 600 MB at 5M rows while the ingest's tables were still in memory (before
+ * `IngestStore.release()`); these flags are fixed-size.
  */
 function actionsSql(): SqlQuery {
   const flags = [...RECOVERY_ACTIONS]
