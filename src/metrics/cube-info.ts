@@ -6,7 +6,7 @@
 import {sqlQuery, type QueryDb} from "../sql/template.js";
 
 /** The cube's format version: a database written by another version is answered from detail rows. */
-export const CUBE_VERSION = 4;
+export const CUBE_VERSION = 5;
 
 /**
  * How many cases of each undated cell `cube_top_cases` keeps (src/metrics/cube.ts): `largestCases`

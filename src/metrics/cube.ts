@@ -49,7 +49,7 @@ import {fridayOfSql, NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {CUBE_VERSION, narrowsDays, TOP_CASES_PER_CELL, type CubeInfo} from "./cube-info.js";
 import {institutionFindingsCubeSql} from "./institutions.js";
 import {casesCubeSql, recoverySharesSql} from "./recovery.js";
-import {cellWhereSql, checkFilter, groupsSql, scopeSql} from "./scope.js";
+import {cellWhereSql, checkFilter, groupsSql} from "./scope.js";
 import type {DivisionLevel, Metric, MetricFilter} from "./types.js";
 
 export {CUBE_VERSION, cubeOf, narrowsDays, TOP_CASES_PER_CELL, type CubeInfo} from "./cube-info.js";
@@ -59,6 +59,9 @@ export const CUBE_TABLES = [
   "cube_cells",
   "cube_cells_all_days",
   "cube_first_inspections",
+  "cube_institution_days",
+  "cube_institution_all_days",
+  "cube_institutions",
   "cube_recoveries",
   "cube_recoveries_weekly",
   "cube_first_onsite_weeks",
@@ -92,6 +95,137 @@ f_institutions AS (SELECT code, CAST(NULL AS BIGINT) AS county, kind FROM instit
 f_inspections AS (SELECT * FROM cube_f_inspections),
 f_findings AS (SELECT * FROM cube_f_findings),
 f_dispositions AS (SELECT * FROM cube_f_dispositions)`;
+}
+
+/**
+ * The statements that write `cube_institution_days` and `cube_institution_all_days` (after
+ * `cube_first_inspections`): the distinct-institution metrics (`cube: "institutions"`, e.g. coverage)
+ * as additive parts by institution cell (county × institution kind), campaign scope and day.
+ *
+ * A distinct count is not additive over days, but each institution's share of it is a step function of
+ * the last day counted: it changes only on the days of the institution's first inspections (of each
+ * class, `cube_first_inspections`). So each institution is given a *pair* for "no day yet" (its parts
+ * with no inspection: coverage's denominator) and one for each such day, in each campaign scope (each
+ * campaign, and all inspections of any or no campaign); the metric's own `parts` SQL is run once over
+ * every pair, each pair standing as a county of its own (its institution, and that institution's first
+ * inspections of the scope up to its day), and a pair keeps the change from the pair before it. The
+ * changes summed by cell, scope and day give the metric for any county set, institution kinds, campaign
+ * and last day by one sum: the "no day yet" rows (`all_campaigns` NULL) always, the scope's rows up
+ * to the day. The metric stays defined once, by its `parts`.
+ */
+function institutionDaysSql(metrics: readonly Metric[]): SqlQuery[] {
+  const statements: SqlQuery[] = [
+    sqlQuery`CREATE OR REPLACE TEMP TABLE cube_institution_pairs AS
+WITH days AS (
+  SELECT DISTINCT institution_code, campaign_id, FALSE AS all_campaigns, date AS day
+  FROM cube_first_inspections WHERE campaign_id IS NOT NULL
+  UNION ALL
+  SELECT DISTINCT institution_code, CAST(NULL AS VARCHAR), TRUE, date FROM cube_first_inspections
+),
+pairs AS (
+  SELECT code, division_code, kind, CAST(NULL AS VARCHAR) AS campaign_id, CAST(NULL AS BOOLEAN) AS all_campaigns,
+    CAST(NULL AS DATE) AS day
+  FROM institutions
+  UNION ALL
+  SELECT i.code, i.division_code, i.kind, d.campaign_id, d.all_campaigns, d.day
+  FROM days AS d JOIN institutions AS i ON i.code = d.institution_code
+)
+SELECT row_number() OVER (ORDER BY code, all_campaigns NULLS FIRST, campaign_id, day NULLS FIRST) AS pair, *
+FROM pairs`
+  ];
+  metrics.forEach((metric, i) => {
+    const extra = metric.ctes
+      ? sqlQuery`,
+${metric.ctes}`
+      : sqlQuery``;
+    statements.push(sqlQuery`CREATE OR REPLACE TEMP TABLE ${ident(`cube_institution_part_${i}`)} AS
+WITH
+f_institutions AS (SELECT code, pair AS county, kind FROM cube_institution_pairs),
+f_inspections AS (
+  SELECT s.*, p.pair AS county FROM cube_institution_pairs AS p
+  JOIN cube_first_inspections AS s ON s.institution_code = p.code AND s.date <= p.day
+    AND (p.all_campaigns OR s.campaign_id = p.campaign_id)
+),
+f_findings AS (SELECT CAST(NULL AS BIGINT) AS county WHERE FALSE),
+f_dispositions AS (SELECT CAST(NULL AS BIGINT) AS county WHERE FALSE)${extra},
+parts AS (${metric.parts})
+SELECT county AS pair, CAST(sum(numerator) AS BIGINT) AS n, CAST(sum(denominator) AS BIGINT) AS d
+FROM parts GROUP BY county`);
+  });
+  const values = metrics.flatMap((metric, i) => {
+    const x = ident(`x${i}`);
+    return (["n", "d"] as const).map(
+      (part) => sqlQuery`coalesce(${x}.${ident(part)}, 0) AS ${ident(`${part}${i}`)}`
+    );
+  });
+  const joins = metrics.map((_, i) => {
+    const x = ident(`x${i}`);
+    return sqlQuery`LEFT JOIN ${ident(`cube_institution_part_${i}`)} AS ${x} ON ${x}.pair = p.pair`;
+  });
+  // A pair's change: its parts less those of the pair before it in its scope (the first day's, less
+  // the institution's "no day yet" parts; those rows keep their parts whole).
+  const steps = metrics.flatMap((_, i) =>
+    (["n", "d"] as const).map((part) => {
+      const v = ident(`${part}${i}`);
+      return sqlQuery`v.${v} - CASE WHEN v.day IS NULL THEN 0 ELSE coalesce(lag(v.${v}) OVER w, b.${v}) END AS ${v}`;
+    })
+  );
+  const sums = metrics.flatMap((metric, i) =>
+    (["n", "d"] as const).map(
+      (part) => sqlQuery`CAST(sum(${ident(`${part}${i}`)}) AS BIGINT) AS ${ident(cubeColumn(metric, part))}`
+    )
+  );
+  const nonZero = metrics.flatMap((metric) =>
+    (["n", "d"] as const).map((part) => sqlQuery`${ident(cubeColumn(metric, part))} <> 0`)
+  );
+  const totals = metrics.flatMap((metric) =>
+    (["n", "d"] as const).map((part) => {
+      const column = ident(cubeColumn(metric, part));
+      return sqlQuery`CAST(sum(${column}) AS BIGINT) AS ${column}`;
+    })
+  );
+  statements.push(
+    sqlQuery`CREATE OR REPLACE TABLE cube_institution_days AS
+WITH v AS (
+  SELECT p.*${values.length ? sqlQuery`, ${joinSql(values, ", ")}` : sqlQuery``}
+  FROM cube_institution_pairs AS p
+  ${joinSql(joins, "\n  ")}
+),
+steps AS (
+  SELECT v.division_code AS county, v.kind AS institution_kind, v.campaign_id, v.all_campaigns, v.day${
+    steps.length
+      ? sqlQuery`,
+    ${joinSql(steps, ",\n    ")}`
+      : sqlQuery``
+  }
+  FROM v LEFT JOIN v AS b ON b.code = v.code AND b.day IS NULL
+  WINDOW w AS (PARTITION BY v.code, v.all_campaigns, v.campaign_id ORDER BY v.day)
+)
+SELECT * FROM (
+  SELECT county, institution_kind, campaign_id, all_campaigns, day${
+    sums.length
+      ? sqlQuery`,
+    ${joinSql(sums, ",\n    ")}`
+      : sqlQuery``
+  }
+  FROM steps GROUP BY ALL
+)${
+      nonZero.length
+        ? sqlQuery`
+WHERE ${joinSql(nonZero, " OR ")}`
+        : sqlQuery``
+    }
+ORDER BY ALL`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_institution_all_days AS
+SELECT county, institution_kind, campaign_id, all_campaigns${
+      totals.length
+        ? sqlQuery`,
+  ${joinSql(totals, ",\n  ")}`
+        : sqlQuery``
+    }
+FROM cube_institution_days GROUP BY ALL ORDER BY ALL`
+  );
+  return statements;
 }
 
 /** How the cube is written: see {@link cubeBuildSql}. */
@@ -179,6 +313,7 @@ SELECT * EXCLUDE (cube_rank) FROM (
   FROM inspections AS s
 ) WHERE cube_rank = 1
 ORDER BY institution_code, date, id`,
+    ...institutionDaysSql(metrics.filter((m) => m.cube === "institutions")),
     sqlQuery`CREATE OR REPLACE TABLE cube_recoveries AS
 SELECT i.division_code AS county, i.kind AS institution_kind, s.date AS day, s.campaign_id,
   s.kind AS inspection_kind, p.decided_on, CAST(sum(p.amount) AS BIGINT) AS amount
@@ -251,6 +386,9 @@ SELECT * EXCLUDE (day, cube_rank) FROM (
 ORDER BY recovered DESC, id`,
     sqlQuery`CREATE OR REPLACE TABLE cube_institution_findings AS
 ${institutionFindingsCubeSql()}`,
+    sqlQuery`CREATE OR REPLACE TABLE cube_institutions AS
+SELECT division_code AS county, kind AS institution_kind, CAST(count(*) AS BIGINT) AS n
+FROM institutions GROUP BY ALL ORDER BY ALL`,
     sqlQuery`CREATE OR REPLACE TABLE cube_inspection_kinds AS SELECT DISTINCT kind FROM inspections ORDER BY kind`,
     sqlQuery`CREATE OR REPLACE TABLE cube_meta AS
 SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
@@ -261,6 +399,7 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
     .join(",")} AS VARCHAR) AS institution_metrics,
   (SELECT count(*) FROM cube_cells) AS cells,
   (SELECT count(*) FROM cube_first_inspections) AS first_inspections,
+  (SELECT count(*) FROM cube_institution_days) AS institution_days,
   (SELECT count(*) FROM cube_recoveries) AS recoveries,
   (SELECT count(*) FROM cube_recovery_shares) AS recovery_shares,
   (SELECT count(*) FROM cube_cases) AS cases,
@@ -273,6 +412,10 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
   for (const table of ["cube_cell_ids", "cube_f_inspections", "cube_f_findings", "cube_f_dispositions"])
     statements.push(sqlQuery`DROP TABLE ${ident(table)}`);
   cells.forEach((_, i) => statements.push(sqlQuery`DROP TABLE ${ident(`cube_part_${i}`)}`));
+  statements.push(sqlQuery`DROP TABLE cube_institution_pairs`);
+  metrics
+    .filter((m) => m.cube === "institutions")
+    .forEach((_, i) => statements.push(sqlQuery`DROP TABLE ${ident(`cube_institution_part_${i}`)}`));
   return statements;
 }
 
@@ -359,12 +502,21 @@ export function metricCubeSql(
   checkFilter(filter);
   if (!cubeCovers(metric, filter)) return null;
   if (metric.cube === "institutions") {
-    const extra = metric.ctes
-      ? sqlQuery`,
-${metric.ctes}`
-      : sqlQuery``;
-    return sqlQuery`${scopeSql(filter, {firstInspections: true})}${extra},
-parts AS (${metric.parts}),
+    // Every institution's "no day yet" parts (all_campaigns NULL), and its changes of the filter's
+    // campaign scope up to its last day (institutionDaysSql).
+    const where = [
+      sqlQuery`(all_campaigns IS NULL OR (${
+        filter.campaign === undefined
+          ? sqlQuery`all_campaigns`
+          : sqlQuery`NOT all_campaigns AND campaign_id = ${filter.campaign}`
+      }${filter.to !== undefined ? sqlQuery` AND day <= CAST(${filter.to} AS DATE)` : sqlQuery``}))`
+    ];
+    if (filter.institutionKinds) where.push(sqlQuery`institution_kind IN ${[...filter.institutionKinds]}`);
+    return sqlQuery`WITH parts AS (
+  SELECT county, sum(${ident(cubeColumn(metric, "n"))}) AS numerator, sum(${ident(cubeColumn(metric, "d"))}) AS denominator
+  FROM ${narrowsDays(filter) ? sqlQuery`cube_institution_days` : sqlQuery`cube_institution_all_days`}
+  WHERE ${joinSql(where, " AND ")} GROUP BY county
+),
 ${groupedParts(metric, level, filter.within)}`;
   }
   return sqlQuery`WITH parts AS (

@@ -92,8 +92,21 @@ export function weeklyProgressSql(
     SELECT county, institution_code, min(date) AS day FROM f_inspections
     WHERE kind NOT IN ${[...NOT_ON_SITE]} GROUP BY county, institution_code
   ) GROUP BY ALL`;
+  // Undated, the cube's tables answer every part: no record and no institution is read.
+  const undated = cube && !narrowsDays(filter);
+  const designated = undated
+    ? sqlQuery`SELECT g.code, coalesce(sum(i.n), 0) AS n FROM groups AS g LEFT JOIN (
+    SELECT county, n FROM cube_institutions${
+      filter.institutionKinds
+        ? sqlQuery` WHERE institution_kind IN ${[...filter.institutionKinds]}`
+        : sqlQuery``
+    }
+  ) AS i ON i.county = g.county
+  WHERE g.code IS NOT NULL GROUP BY g.code`
+    : sqlQuery`SELECT g.code, count(i.code) AS n FROM groups AS g LEFT JOIN f_institutions AS i ON i.county = g.county
+  WHERE g.code IS NOT NULL GROUP BY g.code`;
   // Each day counts in the week ending on its Friday (fridayOfSql).
-  return sqlQuery`${scopeSql(filter, {firstInspections: cube})},
+  return sqlQuery`${undated ? sqlQuery`WITH` : sqlQuery`${scopeSql(filter, {firstInspections: cube})},`}
 groups AS (${groupsSql(level, filter.within)}),
 weeks AS (
   -- unnest() of the list form: the mvp build of DuckDB-WASM cannot bind a table function's parameters.
@@ -105,10 +118,7 @@ recovered_by_week AS (
     sum(amount) AS fen
   FROM (${recoveries}) GROUP BY ALL
 ),
-institutions AS (
-  SELECT g.code, count(i.code) AS n FROM groups AS g LEFT JOIN f_institutions AS i ON i.county = g.county
-  WHERE g.code IS NOT NULL GROUP BY g.code
-),
+institutions AS (${designated}),
 inspected AS (
   SELECT g.code, w.friday, sum(x.n) AS n FROM groups AS g CROSS JOIN weeks AS w
   JOIN inspected_by_week AS x ON x.county = g.county AND x.friday <= w.friday

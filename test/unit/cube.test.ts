@@ -275,7 +275,7 @@ describe("cube: weekly progress", () => {
             if (!cube) continue;
             answered += 1;
             if (!narrowsDays(filter)) undated += 1;
-            for (const table of ["cube_recoveries_weekly", "cube_first_onsite_weeks"])
+            for (const table of ["cube_recoveries_weekly", "cube_first_onsite_weeks", "cube_institutions"])
               expect(cube.text.includes(table), `${table} exactly when undated`).toBe(!narrowsDays(filter));
             expect(await set.native.query(cube), `${set.name} cube = detail`).toEqual(detail);
             expect(
@@ -467,8 +467,11 @@ describe("the SDK's choice of engine", () => {
     expect(
       (await metricQuery(db, metricById("recovery_total"), {filter: {from: "2024-06-01"}})).text
     ).toContain("cube_cells");
-    expect((await metricQuery(db, metricById("coverage"), {filter: {to: "2024-08-31"}})).text).toContain(
-      "cube_first_inspections"
+    expect((await metricQuery(db, metricById("coverage"), {filter: {to: "2024-08-31"}})).text).toMatch(
+      /FROM cube_institution_days\b/
+    );
+    expect((await metricQuery(db, metricById("coverage"), {filter: {campaign: "ZX2024"}})).text).toContain(
+      "FROM cube_institution_all_days"
     );
     // Without a date, the tables summed over every day.
     expect(
