@@ -78,6 +78,8 @@ export interface SizeResult {
     database_bytes: number;
     /** The small file pages fetch first (cube and every table but the record tables); absent before it existed. */
     core_bytes?: number;
+    /** The first file pages fetch (`fundwatch-first.*.duckdb`), when the site has one. */
+    first_bytes?: number;
     arrow_bytes: number;
   };
   /** Every page measured, by path (SITE_PAGES and BASELINE_PAGES of bench/run.ts). */
@@ -505,7 +507,7 @@ export function renderResults(results: Results): string {
         "first view: pages / queries baked / left to the browser",
         "pages",
         "of which district pages",
-        "data files: small / full"
+        "data files: first / small / full"
       ],
       sizes.map((s) => {
         const share =
@@ -526,7 +528,7 @@ export function renderResults(results: Results): string {
           String(s.build.district_pages),
           s.build.core_bytes === undefined
             ? mb(s.build.database_bytes)
-            : `${mb(s.build.core_bytes)} / ${mb(s.build.database_bytes)}`
+            : `${s.build.first_bytes === undefined ? "—" : mb(s.build.first_bytes)} / ${mb(s.build.core_bytes)} / ${mb(s.build.database_bytes)}`
         ];
       })
     ),

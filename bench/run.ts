@@ -382,6 +382,7 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
   const pages = await sitePages(siteDir);
   const databaseBytes = (await stat(await builtDatabase(siteDir))).size;
   const coreBytes = (await stat(await builtDatabase(siteDir, {core: true}))).size;
+  const firstBytes = (await stat(await builtDatabase(siteDir, {first: true}))).size;
   const arrowBytes = await addBaselines(siteDir, data.dir);
   const siteDb = await builtDatabase(siteDir);
   const skipped = (path: string): number | null =>
@@ -407,6 +408,7 @@ async function benchSize(rows: number, options: Options): Promise<SizeResult> {
       district_pages: pages.filter((p) => p.startsWith("/district/")).length,
       database_bytes: databaseBytes,
       core_bytes: coreBytes,
+      first_bytes: firstBytes,
       arrow_bytes: arrowBytes
     },
     ...browserResult,

@@ -92,12 +92,19 @@ export function sitePages(dir: string): Promise<string[]> {
   return listPages(join(dir, "dist"));
 }
 
-/** The site's full database file in the built dist (its name carries a content hash); with `core`, the small file. */
-export async function builtDatabase(dir: string, {core = false}: {core?: boolean} = {}): Promise<string> {
+/**
+ * The site's full database file in the built dist (its name carries a content hash); with `core`, the
+ * small file; with `first`, the first file.
+ */
+export async function builtDatabase(
+  dir: string,
+  {core = false, first = false}: {core?: boolean; first?: boolean} = {}
+): Promise<string> {
   const data = join(dir, "dist", "_file", "data");
-  const pattern = core ? /^fundwatch-core\.[0-9a-f]+\.duckdb$/ : /^fundwatch\.[0-9a-f]+\.duckdb$/;
+  const prefix = first ? "fundwatch-first" : core ? "fundwatch-core" : "fundwatch";
+  const pattern = new RegExp(`^${prefix}\\.[0-9a-f]+\\.duckdb$`);
   const name = (await readdir(data)).find((f) => pattern.test(f));
-  if (!name) throw new Error(`${data} 中没有 ${core ? "fundwatch-core" : "fundwatch"}.*.duckdb`);
+  if (!name) throw new Error(`${data} 中没有 ${prefix}.*.duckdb`);
   return join(data, name);
 }
 

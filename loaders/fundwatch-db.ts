@@ -13,7 +13,7 @@ import {pipeline} from "node:stream/promises";
 import type {Writable} from "node:stream";
 import {calendarPath} from "./calendar.js";
 import {ingestOptions, loadChecks} from "./checks-config.js";
-import {writeCoreFile} from "./core-file.js";
+import {writeCoreFile, writeFirstFile} from "./core-file.js";
 import {isAlive, writeDuckDBFile} from "./duckdb-file.js";
 import {buildCube, METRICS} from "../src/metrics/index.js";
 import {
@@ -94,10 +94,14 @@ export async function buildDatabaseTo(
 /** How a failed loader starts its message on stderr; scripts/build.ts quotes that block in its error. */
 export const LOADER_FAILURE = "[fundwatch] 数据加载失败：";
 
-/** The site's two database files: the full one and the small one pages fetch first (loaders/core-file.ts). */
+/**
+ * The site's database files: the full one, the small one, and the first one pages fetch first
+ * (loaders/core-file.ts).
+ */
 export interface DatabasePair {
   full: string;
   core: string;
+  first: string;
 }
 
 /** Where {@link databasePair} keeps the pair: in Framework's cache, which the build clears with every loader output. */
@@ -128,8 +132,8 @@ async function takeLock(lock: string): Promise<() => Promise<void>> {
 
 /**
  * The site's database files for the inputs as they are now, made once for both data loaders
- * (`data/fundwatch.duckdb` and `data/fundwatch-core.duckdb`): the first loader to run ingests and
- * writes both, under a lock; the other finds them. They are kept under the loaders' fingerprint
+ * (`data/fundwatch.duckdb`, `data/fundwatch-core.duckdb` and `data/fundwatch-first.duckdb`): the first
+ * loader to run ingests and writes all three, under a lock; the others find them. They are kept under the loaders' fingerprint
  * (scripts/loader-cache.ts: inputs, code, environment), so a change to any of those makes a new pair.
  *
  * @param projectRoot - the project's root
@@ -139,9 +143,15 @@ export async function databasePair(projectRoot: string): Promise<DatabasePair> {
   const {hash} = await loaderFingerprint(projectRoot, process.env);
   const root = pairCacheDir(projectRoot);
   const dir = join(root, hash.slice(0, 16));
-  const pair = {full: join(dir, "fundwatch.duckdb"), core: join(dir, "fundwatch-core.duckdb")};
+  const pair = {
+    full: join(dir, "fundwatch.duckdb"),
+    core: join(dir, "fundwatch-core.duckdb"),
+    first: join(dir, "fundwatch-first.duckdb")
+  };
   const exists = async () =>
-    (await stat(pair.full).catch(() => null)) && (await stat(pair.core).catch(() => null));
+    (await stat(pair.full).catch(() => null)) &&
+    (await stat(pair.core).catch(() => null)) &&
+    (await stat(pair.first).catch(() => null));
   if (await exists()) return pair;
   await mkdir(root, {recursive: true});
   const release = await takeLock(`${dir}.lock`);
@@ -161,6 +171,14 @@ export async function databasePair(projectRoot: string): Promise<DatabasePair> {
         join(work, "fundwatch-core.duckdb")
       );
       console.error(`[fundwatch] 首屏小文件：${viewed.join("、")} 留在完整数据文件中`);
+      const first = await writeFirstFile(
+        join(work, "fundwatch.duckdb"),
+        join(work, "fundwatch-core.duckdb"),
+        join(work, "fundwatch-first.duckdb")
+      );
+      console.error(
+        `[fundwatch] 首屏文件：${first.viewed.filter((t) => !viewed.includes(t)).join("、")} 留在首屏小文件中`
+      );
       await rm(dir, {recursive: true, force: true});
       await rename(work, dir);
     } finally {

@@ -188,19 +188,23 @@ export interface BriefingStepOptions {
  * message says how to install it). A broken page is an error: the promise rejects, naming it.
  */
 /**
- * Checks that the site's small data file (`fundwatch-core.*.duckdb`, when a page uses it) was made
- * from the site's full data file (loaders/core-file.ts): otherwise a page's default view and its
- * records would come from different loads.
+ * Checks that the site's small data files (`fundwatch-core.*.duckdb` and `fundwatch-first.*.duckdb`,
+ * when a page uses them) were made from the site's full data file (loaders/core-file.ts): otherwise a
+ * page's default view and its records would come from different loads.
  */
 export async function checkSiteCoreFile(dist: string): Promise<void> {
   const dir = join(dist, "_file", "data");
-  const cores = (await readdir(dir).catch(() => [] as string[])).filter((f) =>
-    /^fundwatch-core\.[0-9a-f]+\.duckdb$/.test(f)
-  );
-  const [core] = cores;
-  if (core === undefined) return;
-  if (cores.length > 1) throw new Error(`${dir} 中应有一个首屏小文件，实有 ${cores.length} 个`);
-  await checkCorePair(join(dir, core), await databaseFile(dist));
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const [kind, label] of [
+    ["core", "首屏小文件"],
+    ["first", "首屏文件"]
+  ] as const) {
+    const found = names.filter((f) => new RegExp(`^fundwatch-${kind}\\.[0-9a-f]+\\.duckdb$`).test(f));
+    const [file] = found;
+    if (file === undefined) continue;
+    if (found.length > 1) throw new Error(`${dir} 中应有一个${label}，实有 ${found.length} 个`);
+    await checkCorePair(join(dir, file), await databaseFile(dist));
+  }
 }
 
 export async function briefingStep({

@@ -61,7 +61,7 @@ import {
   sortableTable, Inputs
 } from "./sdk/index.js";
 
-const db = await openDatabase({fundwatch: [FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]});
+const db = await openDatabase({fundwatch: [FileAttachment("data/fundwatch-first.duckdb"), FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]});
 const meta = await loadMeta(db);
 const choices = await loadFilterChoices(db);
 const divisions = await loadDivisions(db);

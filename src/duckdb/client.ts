@@ -18,7 +18,7 @@ import {
 } from "./first-view.js";
 import {ident, sqlQuery, type SqlQuery, type SqlValue} from "../sql/template.js";
 import {closestName, editDistance} from "../metrics/scope.js";
-import {FULL_CATALOG, needsFullFile} from "./split.js";
+import {CORE_CATALOG, FULL_CATALOG, missingCatalog} from "./split.js";
 import {statementCache} from "./statements.js";
 
 // Framework copies these files into the site (dist/_node/...) because of import.meta.resolve.
@@ -207,8 +207,13 @@ function explain(text: string, {sql, tables}: ErrorContext): string | null {
   const at = locate(text, sql);
   let m: RegExpExecArray | null;
 
-  if (needsFullFile(new Error(text)))
-    return `这个查询要读检查、问题或处理记录，它们在完整数据文件中，而本数据库只打开了首屏小文件：请写 openDatabase({fundwatch: [FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]})，或只用完整文件。`;
+  const missing = missingCatalog(new Error(text));
+  if (missing !== null)
+    return `${
+      missing === FULL_CATALOG
+        ? "这个查询要读检查、问题或处理记录，它们在完整数据文件中，而本数据库没有打开完整数据文件"
+        : "这个查询要读按检查日期汇总的表（带日期的筛选），它们在首屏小文件 fundwatch-core 中，而本数据库没有打开它"
+    }：请写 openDatabase({fundwatch: [FileAttachment("data/fundwatch-first.duckdb"), FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]})，或只用完整文件。`;
 
   if ((m = UNKNOWN_TABLE.exec(text))) {
     const name = m[1] ?? "";
@@ -372,9 +377,13 @@ export type DatabaseSource = {url(): string | Promise<string>} | string;
 /**
  * A database as {@link openDatabase} takes it: one file, or the small file first and the full file
  * after it (`[small, full]`, see src/duckdb/split.ts): the full file is fetched only when a query
- * reads a record table.
+ * reads a record table; or the first file, the small file and the full file (`[first, small, full]`):
+ * the small file too only when a query needs the cube's tables by day.
  */
-export type DatabaseSources = DatabaseSource | readonly [DatabaseSource, DatabaseSource];
+export type DatabaseSources =
+  | DatabaseSource
+  | readonly [DatabaseSource, DatabaseSource]
+  | readonly [DatabaseSource, DatabaseSource, DatabaseSource];
 
 /** The tagged template pages use: ```sql cells compile to calls of it. */
 export type SqlTag = (strings: readonly string[], ...values: readonly unknown[]) => Promise<Row[]>;
@@ -660,7 +669,7 @@ export type RunSql = (text: string, params: readonly SqlValue[]) => Promise<Row[
 /** The query functions of a {@link FundwatchDatabase}. */
 export type SqlClient = Pick<FundwatchDatabase, "sql" | "query" | "tables">;
 
-const TABLES_SQL = sqlQuery`SELECT DISTINCT table_name FROM information_schema.tables WHERE table_catalog NOT IN ('system', 'temp', ${FULL_CATALOG}) ORDER BY table_name`;
+const TABLES_SQL = sqlQuery`SELECT DISTINCT table_name FROM information_schema.tables WHERE table_catalog NOT IN ('system', 'temp', ${FULL_CATALOG}, ${CORE_CATALOG}) ORDER BY table_name`;
 
 /**
  * The query functions of a {@link FundwatchDatabase} over `run`, as {@link openDatabase} makes them
@@ -737,6 +746,15 @@ function tracked<T>(work: Promise<T>): Promise<T> {
   };
   work.then(done, done);
   return work;
+}
+
+/** A file of a split database attached only when a query needs it (see {@link openDatabase}). */
+interface Later {
+  /** The catalog it is attached under: the name the earlier files' views give it. */
+  catalog: string;
+  url: string;
+  attached: boolean;
+  attaching?: Promise<void>;
 }
 
 /** Each database name opened in this page, with the file it was opened on first. */
@@ -827,14 +845,18 @@ function pageFirstView(urls: readonly (readonly [string, string])[]): Map<string
  * whose URL has a query string (another filter, `?duckdb=mvp`) never uses it. `globalThis.__fundwatchFirstView`
  * counts the queries served and computed.
  *
- * **The small file first.** A database given as `[small, full]` (the site's pages give
- * `[FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]`) is opened on
- * the small file: the cube and the small tables, with the record tables (inspections, findings,
- * dispositions, rejects, warnings) as views on the full file (loaders/core-file.ts). The full file is
- * fetched and attached beside it only when a query first reads one of them (DuckDB's binder says so,
- * src/duckdb/split.ts), and the query runs again: the answers are those of the full file, always.
+ * **The small file first.** A database given as `[small, full]` is opened on the small file: the cube
+ * and the small tables, with the record tables (inspections, findings, dispositions, rejects, warnings)
+ * as views on the full file (loaders/core-file.ts). The full file is fetched and attached beside it
+ * only when a query first reads one of them (DuckDB's binder says so, src/duckdb/split.ts), and the
+ * query runs again: the answers are those of the full file, always. The site's pages give three,
+ * `[FileAttachment("data/fundwatch-first.duckdb"), FileAttachment("data/fundwatch-core.duckdb"),
+ * FileAttachment("data/fundwatch.duckdb")]`: the first file is the small one without the cube's tables
+ * by day, which are views on the small file, fetched and attached the same way when a query with a date
+ * first needs one.
  *
- * @param sources - schema name → database file (a Framework `FileAttachment` or a URL), or `[small, full]`
+ * @param sources - schema name → database file (a Framework `FileAttachment` or a URL), or
+ *   `[small, full]`, or `[first, small, full]`
  * @returns the page's database: `sql` (for ```sql cells), `query`, `tables()`, `bundle`, `firstView`, `ready()`, `duckdb`
  * @example
  * ```ts
@@ -851,14 +873,21 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
   const entries = await Promise.all(
     Object.entries(sources).map(async ([name, source]) => {
       const list: readonly DatabaseSource[] = Array.isArray(source) ? source : [source as DatabaseSource];
-      if (list.length < 1 || list.length > 2)
+      if (list.length < 1 || list.length > 3)
         throw new Error(
-          `数据库 ${name} 应为一个数据文件，或 [首屏小文件, 完整文件] 两个：实为 ${list.length} 个`
+          `数据库 ${name} 应为一个数据文件，或 [首屏小文件, 完整文件] 两个，或 [首屏文件, 首屏小文件, 完整文件] 三个：实为 ${list.length} 个`
         );
-      const [first, second] = await Promise.all(list.map(sourceUrl));
+      const [first, ...rest] = await Promise.all(list.map(sourceUrl));
       if (first === undefined) throw new Error(`数据库 ${name} 没有数据文件`);
-      // `url` is the file attached first; `full`, for a split database, the one attached when needed.
-      return {name, url: first, full: second ?? null};
+      // `url` is the file attached first; `later`, for a split database, those attached when needed,
+      // each under the catalog the earlier files' views name.
+      const catalogs = rest.length === 2 ? [CORE_CATALOG, FULL_CATALOG] : [FULL_CATALOG];
+      const later: Later[] = rest.map((url, i) => ({
+        catalog: catalogs[i] ?? FULL_CATALOG,
+        url,
+        attached: false
+      }));
+      return {name, url: first, later};
     })
   );
   // One name, one file per page: the page's databases share one DuckDB-WASM, where a second file under
@@ -871,14 +900,14 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
       );
   }
   for (const {name, url} of entries) namesInUse.set(name, url);
-  const splits = entries.filter((e) => e.full !== null);
+  const splits = entries.filter((e) => e.later.length > 0);
   if (splits.length > 1)
     throw new Error(`只能有一个数据库分为首屏小文件和完整文件：${splits.map((e) => e.name).join("、")}`);
   // Each database is known by its full file: the query log, the page check and the first view name it
   // (the small file holds the same tables, or views on the full file's).
-  const urls = entries.map(({name, url, full: last}) => [name, last ?? url] as const);
+  const urls = entries.map(({name, url, later}) => [name, later.at(-1)?.url ?? url] as const);
   const fileUrls = Object.fromEntries(urls);
-  const full = splits[0]?.full ?? null;
+  const later = splits[0]?.later ?? [];
   const firstView = pageFirstView(urls);
   const stats = firstViewStats();
   const selected = await selectedBundle();
@@ -941,23 +970,24 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
   };
   let starting: Promise<void> | undefined;
   const started = (): Promise<void> => (starting ??= tracked(start()));
-  // The full file, attached beside the small one under FULL_CATALOG (whose views name it) when a query
-  // first reads a record table; once, unless it failed (then the next such query tries again).
-  let attachingFull: Promise<void> | undefined;
-  const attachFull = (url: string): Promise<void> =>
-    (attachingFull ??= (async () => {
+  // A later file (the full file, or the small one behind a first file), attached under the catalog the
+  // earlier files' views name when a query first needs it; once, unless it failed (then the next such
+  // query tries again).
+  const attachLater = (file: Later): Promise<void> =>
+    (file.attaching ??= (async () => {
       await started();
-      const file = await fetchFile(FULL_CATALOG, url);
-      files.push(file);
+      const fetched = await fetchFile(file.catalog, file.url);
+      files.push(fetched);
       await engine.run(async (instance) => {
         latest = instance;
         // A fresh instance (after a failure on the mvp bundle) attaches every file, this one too.
-        await attach(instance, await connection(instance), FULL_CATALOG, url, file.bytes);
+        await attach(instance, await connection(instance), file.catalog, file.url, fetched.bytes);
       });
-      file.release();
+      fetched.release();
+      file.attached = true;
     })().catch((error: unknown) => {
-      attachingFull = undefined;
-      const at = files.findIndex((f) => f.name === FULL_CATALOG);
+      file.attaching = undefined;
+      const at = files.findIndex((f) => f.name === file.catalog);
       if (at >= 0) files.splice(at, 1);
       throw error;
     }));
@@ -1004,20 +1034,27 @@ export async function openDatabase(sources: Record<string, DatabaseSources>): Pr
       }
     });
   };
-  // A query that reads a record table of the small file fails to bind until the full file is there:
-  // then it is attached and the query runs again (DuckDB's binder decides, see src/duckdb/split.ts).
-  // The mvp bundle reports no error's cause: there any failure before the full file is attached
-  // attaches it and runs the query again (a query wrong in itself fails again, saying so).
-  let fullAttached = false;
+  // A query that reads a table of a later file (a record table; with three files, a table of the cube
+  // by day) fails to bind until that file is there: then it is attached and the query runs again
+  // (DuckDB's binder names the catalog, see src/duckdb/split.ts). The mvp bundle reports no error's
+  // cause: there any failure attaches the next file not yet attached and runs the query again, until
+  // all are (a query wrong in itself fails again, saying so).
   const computed: RunSql = async (text, params) => {
-    try {
-      return await once(text, params);
-    } catch (error) {
-      if (full === null || fullAttached) throw error;
-      if (!needsFullFile(error) && latest?.bundle !== "mvp") throw error;
-      await attachFull(full);
-      fullAttached = true;
-      return once(text, params);
+    for (;;) {
+      try {
+        return await once(text, params);
+      } catch (error) {
+        const named = missingCatalog(error);
+        const pending = later.filter((f) => !f.attached);
+        const next =
+          named !== null
+            ? pending.find((f) => f.catalog === named)
+            : latest?.bundle === "mvp"
+              ? pending[0]
+              : undefined;
+        if (next === undefined) throw error;
+        await attachLater(next);
+      }
     }
   };
   const run: RunSql = async (text, params) => {

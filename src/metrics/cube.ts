@@ -14,6 +14,10 @@
  *   or not. "Inspected on site on or before a day" is true of an institution exactly when its first such
  *   inspection is, so the metric's own `parts` SQL over these rows gives the same distinct counts for
  *   any filter without `from` and `inspectionKinds`.
+ * - `cube_institution_days` and `cube_institution_all_days`: the same metrics as additive parts by
+ *   county × institution kind × campaign scope × day, and over every day (see `institutionDaysSql`):
+ *   what `metricByDivision` reads for them, a few thousand rows instead of every first inspection.
+ *   `cube_institutions`: the designated institutions by county and kind (weekly progress, undated).
  * - `cube_recoveries`: the recovered amounts (追回/拒付/扣回) by inspection cell and decision day, which
  *   with `cube_first_inspections` answers weekly progress (src/metrics/progress.ts) under the same filters.
  * - `cube_recovery_shares`: the recovered amounts and their number of dispositions by inspection cell,

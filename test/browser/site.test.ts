@@ -632,7 +632,7 @@ describe("the pre-baked first view", () => {
       // The data files the page asked for (the small one, the full one), by name without their hash.
       const requested: string[] = [];
       page.on("request", (request) => {
-        const m = /\/_file\/data\/(fundwatch(?:-core)?)\.[0-9a-f]+\.duckdb$/.exec(
+        const m = /\/_file\/data\/(fundwatch(?:-core|-first)?)\.[0-9a-f]+\.duckdb$/.exec(
           new URL(request.url()).pathname
         );
         if (m) requested.push(m[1]!);
@@ -684,11 +684,11 @@ describe("the pre-baked first view", () => {
   });
 
   it("draws every page's figures before the data file arrives, the same as DuckDB-WASM computes them", async () => {
-    // Both data files: the small one every page fetches first, and the full one.
+    // The three data files: the first one every page fetches first, the small one and the full one.
     const data = (await readdir(join(DIST, "_file", "data"))).filter((f) =>
-      /^fundwatch(?:-core)?\.[0-9a-f]+\.duckdb$/.test(f)
+      /^fundwatch(?:-core|-first)?\.[0-9a-f]+\.duckdb$/.test(f)
     );
-    expect(data.length).toBe(2);
+    expect(data.length).toBe(3);
     for (const report of reports.filter((r) => (r.firstView?.queries ?? 0) > 0)) {
       const context = await browser.newContext({viewport: {width: 1366, height: 768}, locale: "zh-CN"});
       try {
@@ -703,7 +703,7 @@ describe("the pre-baked first view", () => {
           const original = window.fetch;
           window.fetch = function (input, init) {
             const url = typeof input === "string" ? input : String(input && input.url);
-            if (/\\/_file\\/data\\/fundwatch(-core)?\\.[0-9a-f]+\\.duckdb/.test(url) && globalThis.__figuresWhenAsked === undefined)
+            if (/\\/_file\\/data\\/fundwatch(-core|-first)?\\.[0-9a-f]+\\.duckdb/.test(url) && globalThis.__figuresWhenAsked === undefined)
               globalThis.__figuresWhenAsked = document.querySelectorAll("[data-metric]").length;
             return original.call(this, input, init);
           };
@@ -804,7 +804,7 @@ describe("the pre-baked first view", () => {
 
   it("(the small file first) is all a page's default view and filters fetch, unless a query reads the records: then the full file, with the same figures", async () => {
     const files = (await readdir(join(DIST, "_file", "data"))).filter((f) =>
-      /^fundwatch(?:-core)?\.[0-9a-f]+\.duckdb$/.test(f)
+      /^fundwatch(?:-core|-first)?\.[0-9a-f]+\.duckdb$/.test(f)
     );
     const size = async (prefix: string) =>
       (
@@ -817,6 +817,7 @@ describe("the pre-baked first view", () => {
           )
         )
       ).size;
+    expect(await size("fundwatch-first.")).toBeLessThan(await size("fundwatch-core."));
     expect(await size("fundwatch-core.")).toBeLessThan(await size("fundwatch."));
     // DuckDB-WASM computes every figure (first view off), from the small file alone where it can.
     const fetched: Record<string, string[]> = {};
@@ -834,13 +835,19 @@ describe("the pre-baked first view", () => {
     const cases = await open("/recovery?city=640300", {off: true});
     expect(cases.figures.length).toBeGreaterThan(0);
     fetched["/recovery?city=640300"] = cases.requested;
+    // A date: the cube's tables by day, in the small file, fetched after the first one.
+    const dated = await open("/?city=640300&to=2024-08-31", {off: true});
+    expect(dated.figures.length).toBeGreaterThan(0);
+    expect(dated.figures).not.toEqual(city.figures);
+    fetched["/?city=640300&to=2024-08-31"] = dated.requested;
     expect(fetched).toEqual({
-      ...Object.fromEntries(SMALL_FILE_PAGES.map((p) => [p, ["fundwatch-core"]])),
-      "/?city=640300": ["fundwatch-core"],
-      "/recovery?city=640300": ["fundwatch-core"],
+      ...Object.fromEntries(SMALL_FILE_PAGES.map((p) => [p, ["fundwatch-first"]])),
+      "/?city=640300": ["fundwatch-first"],
+      "/recovery?city=640300": ["fundwatch-first"],
+      "/?city=640300&to=2024-08-31": ["fundwatch-first", "fundwatch-core"],
       // A district's institutions with their findings list records: the full file is fetched after
-      // the small one.
-      "/district/640100": ["fundwatch-core", "fundwatch"]
+      // the first one.
+      "/district/640100": ["fundwatch-first", "fundwatch"]
     });
   });
 

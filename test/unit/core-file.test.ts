@@ -9,12 +9,19 @@ import {join} from "node:path";
 import fc from "fast-check";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {DuckDBInstance} from "@duckdb/node-api";
-import {checkCorePair, writeCoreFile} from "../../loaders/core-file.js";
+import {checkCorePair, writeCoreFile, writeFirstFile} from "../../loaders/core-file.js";
 import {writeDuckDBFile} from "../../loaders/duckdb-file.js";
 import {ingest} from "../../loaders/ingest.js";
 import {openNativeDb} from "../../loaders/native-db.js";
 import {generationTime, toTables} from "../../loaders/outputs.js";
-import {DETAIL_TABLES, FULL_CATALOG, needsFullFile} from "../../src/duckdb/split.js";
+import {
+  CORE_CATALOG,
+  DATED_TABLES,
+  DETAIL_TABLES,
+  FULL_CATALOG,
+  missingCatalog,
+  needsFullFile
+} from "../../src/duckdb/split.js";
 import {
   METRICS,
   RECOVERY_DIMENSIONS,
@@ -37,6 +44,9 @@ let full: {db: QueryDb; close: () => void};
 let core: {db: QueryDb; close: () => void};
 let both: {db: QueryDb; close: () => void};
 let written: {copied: string[]; viewed: string[]};
+let firstWritten: {copied: string[]; viewed: string[]};
+let first: {db: QueryDb; close: () => void};
+let firstAll: {db: QueryDb; close: () => void};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "fundwatch-core-"));
@@ -58,11 +68,23 @@ beforeAll(async () => {
   core = await openNativeDb(join(dir, "core.duckdb"));
   // The small file as the pages attach it, with the full file beside it.
   both = await openNativeDb(join(dir, "core.duckdb"), {beside: {[FULL_CATALOG]: join(dir, "full.duckdb")}});
+  firstWritten = await writeFirstFile(
+    join(dir, "full.duckdb"),
+    join(dir, "core.duckdb"),
+    join(dir, "first.duckdb")
+  );
+  first = await openNativeDb(join(dir, "first.duckdb"));
+  // The first file as the pages attach it once a date and a record list have asked for the others.
+  firstAll = await openNativeDb(join(dir, "first.duckdb"), {
+    beside: {[CORE_CATALOG]: join(dir, "core.duckdb"), [FULL_CATALOG]: join(dir, "full.duckdb")}
+  });
 }, 120_000);
 afterAll(async () => {
   full?.close();
   core?.close();
   both?.close();
+  first?.close();
+  firstAll?.close();
   await rm(dir, {recursive: true, force: true});
 });
 
@@ -232,4 +254,134 @@ describe("the small file answers as the full file does", () => {
     expect(await rankDivisions(core.db)).toEqual(await rankDivisions(full.db));
     expect(await loadFilterChoices(core.db)).toEqual(await loadFilterChoices(full.db));
   });
+});
+
+/** A filter without its dates: what the filter bar sends until a date is chosen. */
+const undatedArb = filterArb.map((filter) => {
+  const rest = {...filter};
+  delete rest.from;
+  delete rest.to;
+  return rest;
+});
+
+describe("the first file (writeFirstFile): the small file without the cube's tables by day", () => {
+  it("holds every table of the full file, row for row: the dated cube's read the small file's, the records the full file's", async () => {
+    const fullTables = await tablesOf(full.db);
+    expect(await tablesOf(firstAll.db)).toEqual(fullTables);
+    expect(firstWritten.viewed.sort()).toEqual([...DETAIL_TABLES, ...DATED_TABLES].sort());
+    expect([...firstWritten.copied, ...firstWritten.viewed].sort()).toEqual(fullTables);
+    const views = await firstAll.db.query(
+      sqlQuery`SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'fundwatch' AND NOT internal ORDER BY view_name`
+    );
+    for (const {view_name: name, sql} of views)
+      expect(String(sql), String(name)).toContain(
+        (DATED_TABLES as readonly unknown[]).includes(name) ? CORE_CATALOG : FULL_CATALOG
+      );
+    for (const table of fullTables) {
+      const describe = (db: QueryDb) => db.query({text: `DESCRIBE "${table}"`, params: []});
+      expect(await describe(firstAll.db), table).toEqual(await describe(full.db));
+      expect(await rowsOf(firstAll.db, table), table).toEqual(await rowsOf(full.db, table));
+    }
+    const size = async (name: string) => (await stat(join(dir, name))).size;
+    expect(await size("first.duckdb")).toBeLessThan(await size("core.duckdb"));
+    await expect(checkCorePair(join(dir, "first.duckdb"), join(dir, "full.duckdb"))).resolves.toBeUndefined();
+  });
+
+  it("alone, answers every SDK function under any filter without a date as the full file does", async () => {
+    const alone = (): QueryDb => ({query: (q) => first.db.query(q)});
+    const plain = (): QueryDb => ({query: (q) => full.db.query(q)});
+    expect(await loadFilterChoices(alone())).toEqual(await loadFilterChoices(plain()));
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        undatedArb,
+        levelArb,
+        fc.constantFrom(...METRICS),
+        fc.constantFrom(...dims),
+        async (filter, level, metric, by) => {
+          const outcome = <T>(p: Promise<T>) =>
+            p.then(
+              (value) => ({value}),
+              (e: unknown) => ({error: String(e)})
+            );
+          const same = async <T>(fn: (d: QueryDb) => Promise<T>) => {
+            const answer = await outcome(fn(alone()));
+            expect(answer).toEqual(await outcome(fn(plain())));
+            if ("value" in answer) answered += 1;
+          };
+          // The cube's undated tables only: a filter with inspection kinds or `from` for coverage reads
+          // the records, so those are compared where they answer (the full file would be attached).
+          if (filter.inspectionKinds === undefined)
+            await same((d) => metricByDivision(d, metric, {level, filter}));
+          await same((d) => recoveryBreakdown(d, by, filter));
+          await same((d) => largestCases(d, {filter, limit: 5}));
+          if (filter.inspectionKinds === undefined) {
+            await same((d) => weeklyProgress(d, {level, filter, from: "2024-05-15", to: "2024-09-27"}));
+            await same((d) => rankDivisions(d, {level: level === "省" ? "市" : level, filter}));
+          }
+        }
+      ),
+      {numRuns: 40, seed: 20261208}
+    );
+    expect(answered).toBeGreaterThan(80);
+  }, 240_000);
+
+  it("with the small and the full file beside it: every SDK function, under generated filters", async () => {
+    const split = (): QueryDb => ({query: (q) => firstAll.db.query(q)});
+    const plain = (): QueryDb => ({query: (q) => full.db.query(q)});
+    await fc.assert(
+      fc.asyncProperty(filterArb, levelArb, fc.constantFrom(...METRICS), async (filter, level, metric) => {
+        const outcome = <T>(p: Promise<T>) =>
+          p.then(
+            (value) => ({value}),
+            (e: unknown) => ({error: String(e)})
+          );
+        const same = async <T>(fn: (d: QueryDb) => Promise<T>) =>
+          expect(await outcome(fn(split()))).toEqual(await outcome(fn(plain())));
+        await same((d) => metricByDivision(d, metric, {level, filter}));
+        await same((d) => weeklyProgress(d, {level, filter, from: "2024-05-15", to: "2024-09-27"}));
+        await same((d) => largestCases(d, {filter, limit: 5}));
+      }),
+      {numRuns: 25, seed: 20261208}
+    );
+  }, 240_000);
+
+  it("alone, fails a query with a date on the small file's catalog and one on the records on the full file's, in DuckDB-WASM too", async () => {
+    const dated = {level: "市" as const, filter: {to: "2024-08-31"}};
+    expect(missingCatalog(await metricByDivision(first.db, "findings", dated).catch((e: unknown) => e))).toBe(
+      CORE_CATALOG
+    );
+    for (const table of DATED_TABLES)
+      expect(missingCatalog(await rowsOf(first.db, table).catch((e: unknown) => e)), table).toBe(
+        CORE_CATALOG
+      );
+    for (const table of DETAIL_TABLES)
+      expect(missingCatalog(await rowsOf(first.db, table).catch((e: unknown) => e)), table).toBe(
+        FULL_CATALOG
+      );
+    const wasm = await startWasmNode();
+    for (const name of ["first", "core", "full"])
+      wasm.registerFileBuffer(`${name}.duckdb`, new Uint8Array(await readFile(join(dir, `${name}.duckdb`))));
+    const conn = wasm.connect();
+    conn.query("ATTACH 'first.duckdb' AS fundwatch (READ_ONLY)");
+    conn.query("USE fundwatch");
+    const db = wasmQuery(conn);
+    const numbers = (rows: unknown) =>
+      JSON.parse(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v)));
+    for (const metric of METRICS)
+      expect(numbers(await metricByDivision(db, metric, {level: "县"})), metric.id).toEqual(
+        numbers(await metricByDivision(full.db, metric, {level: "县"}))
+      );
+    expect(missingCatalog(await metricByDivision(db, "findings", dated).catch((e: unknown) => e))).toBe(
+      CORE_CATALOG
+    );
+    conn.query(`ATTACH 'core.duckdb' AS ${CORE_CATALOG} (READ_ONLY)`);
+    expect(numbers(await metricByDivision(db, "findings", dated))).toEqual(
+      numbers(await metricByDivision(full.db, "findings", dated))
+    );
+    const detail = {filter: {to: "2024-08-31"}, limit: 5};
+    expect(missingCatalog(await largestCases(db, detail).catch((e: unknown) => e))).toBe(FULL_CATALOG);
+    conn.query(`ATTACH 'full.duckdb' AS ${FULL_CATALOG} (READ_ONLY)`);
+    expect(numbers(await largestCases(db, detail))).toEqual(numbers(await largestCases(full.db, detail)));
+  }, 120_000);
 });

@@ -42,7 +42,7 @@ describe("npm run new:report", () => {
     expect(page).toMatch(/^---\ntitle: "测试页"\ncharts: 1\n---\n/);
     for (const piece of [
       'from "./sdk/index.js"',
-      '[FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]',
+      '[FileAttachment("data/fundwatch-first.duckdb"), FileAttachment("data/fundwatch-core.duckdb"), FileAttachment("data/fundwatch.duckdb")]',
       "filterBar(choices, filterFromSearch(location.search))",
       "syncUrl(filter",
       "metricByDivision(db, metric",
