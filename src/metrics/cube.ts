@@ -49,7 +49,7 @@
  * same for every page; the tests require cube = detail rows = JS reference exactly.
  */
 import {ident, joinSql, sqlQuery, type QueryDb, type SqlQuery} from "../sql/template.js";
-import {fridayOfSql, NOT_ON_SITE, recoveredWhere} from "./parts.js";
+import {fridayOfSql, metricCtesSql, NOT_ON_SITE, recoveredWhere} from "./parts.js";
 import {CUBE_VERSION, narrowsDays, TOP_CASES_PER_CELL, type CubeInfo} from "./cube-info.js";
 import {institutionFindingsCubeSql} from "./institutions.js";
 import {casesCubeSql, recoverySharesSql} from "./recovery.js";
@@ -138,10 +138,7 @@ SELECT row_number() OVER (ORDER BY code, all_campaigns NULLS FIRST, campaign_id,
 FROM pairs`
   ];
   metrics.forEach((metric, i) => {
-    const extra = metric.ctes
-      ? sqlQuery`,
-${metric.ctes}`
-      : sqlQuery``;
+    const extra = metricCtesSql(metric);
     statements.push(sqlQuery`CREATE OR REPLACE TEMP TABLE ${ident(`cube_institution_part_${i}`)} AS
 WITH
 f_institutions AS (SELECT code, pair AS county, kind FROM cube_institution_pairs),
@@ -277,10 +274,7 @@ LEFT JOIN findings AS f ON f.id = p.finding_id
 JOIN cube_f_inspections AS s ON s.id = coalesce(f.inspection_id, p.inspection_id)`
   ];
   cells.forEach((metric, i) => {
-    const extra = metric.ctes
-      ? sqlQuery`,
-${metric.ctes}`
-      : sqlQuery``;
+    const extra = metricCtesSql(metric);
     statements.push(sqlQuery`CREATE OR REPLACE TEMP TABLE ${ident(`cube_part_${i}`)} AS
 ${cellScope()}${extra},
 parts AS (${metric.parts})

@@ -18,7 +18,7 @@ import {referrals} from "./referrals.js";
 import {problemRate} from "./problem-rate.js";
 import {recoveryRatio} from "./recovery-ratio.js";
 import {recoveryTotal} from "./recovery-total.js";
-import {PartsByCounty} from "./parts.js";
+import {metricCtesSql, PartsByCounty} from "./parts.js";
 import {closestName, groupsOf, scopeData, scopeSql} from "./scope.js";
 import {cubeCovers, cubeOf, groupedParts, metricCubeSql} from "./cube.js";
 import type {DivisionLevel, Metric, MetricData, MetricFilter, MetricParts} from "./types.js";
@@ -184,10 +184,7 @@ export interface ByDivisionOptions {
  * ```
  */
 export function metricSql(metric: Metric, {level = "县", filter = {}}: ByDivisionOptions = {}): SqlQuery {
-  const extra = metric.ctes
-    ? sqlQuery`,
-${metric.ctes}`
-    : sqlQuery``;
+  const extra = metricCtesSql(metric);
   return sqlQuery`${scopeSql(filter)}${extra},
 parts AS (${metric.parts}),
 ${groupedParts(metric, level, filter.within)}`;

@@ -80,3 +80,14 @@ export function recoveredWhere(): SqlQuery {
 export function fridayOfSql(column: "day" | "decided_on"): SqlQuery {
   return sqlQuery`CAST(${ident(column)} + CAST((12 - isodow(${ident(column)})) % 7 AS INTEGER) AS DATE)`;
 }
+
+/**
+ * A metric's own common table expressions (`ctes`), to follow the scope's `WITH` clause: `, <ctes>`, or
+ * nothing for a metric without.
+ */
+export function metricCtesSql(metric: Pick<Metric, "ctes">): SqlQuery {
+  return metric.ctes
+    ? sqlQuery`,
+${metric.ctes}`
+    : sqlQuery``;
+}
