@@ -13,7 +13,8 @@
  *   e.g. coverage), each institution's first inspection per campaign, on site or not, with a problem
  *   or not. "Inspected on site on or before a day" is true of an institution exactly when its first such
  *   inspection is, so the metric's own `parts` SQL over these rows gives the same distinct counts for
- *   any filter without `from` and `inspectionKinds`.
+ *   any filter without `from` and `inspectionKinds`. The metrics are answered from the tables below,
+ *   built from it; weekly progress with a date reads it.
  * - `cube_institution_days` and `cube_institution_all_days`: the same metrics as additive parts by
  *   county × institution kind × campaign scope × day, and over every day (see `institutionDaysSql`):
  *   what `metricByDivision` reads for them, a few thousand rows instead of every first inspection.
@@ -253,6 +254,7 @@ export function cubeBuildSql(
   if (!Number.isInteger(topCasesPerCell) || topCasesPerCell < 1)
     throw new RangeError(`每格保留的案件数须为正整数：${topCasesPerCell}`);
   const cells = metrics.filter((m) => m.cube === "cells");
+  const institutions = metrics.filter((m) => m.cube === "institutions");
   const statements: SqlQuery[] = [
     sqlQuery`CREATE OR REPLACE TEMP TABLE cube_cell_ids AS
 SELECT row_number() OVER (ORDER BY county, institution_kind, day, campaign_id NULLS FIRST, inspection_kind) AS cell, *
@@ -311,7 +313,7 @@ SELECT * EXCLUDE (cube_rank) FROM (
   FROM inspections AS s
 ) WHERE cube_rank = 1
 ORDER BY institution_code, date, id`,
-    ...institutionDaysSql(metrics.filter((m) => m.cube === "institutions")),
+    ...institutionDaysSql(institutions),
     sqlQuery`CREATE OR REPLACE TABLE cube_recoveries AS
 SELECT i.division_code AS county, i.kind AS institution_kind, s.date AS day, s.campaign_id,
   s.kind AS inspection_kind, p.decided_on, CAST(sum(p.amount) AS BIGINT) AS amount
@@ -391,10 +393,7 @@ FROM institutions GROUP BY ALL ORDER BY ALL`,
     sqlQuery`CREATE OR REPLACE TABLE cube_meta AS
 SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
   CAST(${cells.map((m) => m.id).join(",")} AS VARCHAR) AS cell_metrics,
-  CAST(${metrics
-    .filter((m) => m.cube === "institutions")
-    .map((m) => m.id)
-    .join(",")} AS VARCHAR) AS institution_metrics,
+  CAST(${institutions.map((m) => m.id).join(",")} AS VARCHAR) AS institution_metrics,
   (SELECT count(*) FROM cube_cells) AS cells,
   (SELECT count(*) FROM cube_first_inspections) AS first_inspections,
   (SELECT count(*) FROM cube_institution_days) AS institution_days,
@@ -411,9 +410,9 @@ SELECT CAST(${CUBE_VERSION} AS INTEGER) AS version,
     statements.push(sqlQuery`DROP TABLE ${ident(table)}`);
   cells.forEach((_, i) => statements.push(sqlQuery`DROP TABLE ${ident(`cube_part_${i}`)}`));
   statements.push(sqlQuery`DROP TABLE cube_institution_pairs`);
-  metrics
-    .filter((m) => m.cube === "institutions")
-    .forEach((_, i) => statements.push(sqlQuery`DROP TABLE ${ident(`cube_institution_part_${i}`)}`));
+  institutions.forEach((_, i) =>
+    statements.push(sqlQuery`DROP TABLE ${ident(`cube_institution_part_${i}`)}`)
+  );
   return statements;
 }
 

@@ -317,7 +317,8 @@ export function cellWhereSql(filter: MetricFilter, {within = true} = {}): SqlQue
  * @param options - where the rows come from (default {})
  * @param options.firstInspections - read inspections from the cube's `cube_first_inspections` (each
  *   institution's first inspection of each class, see src/metrics/cube.ts) with no findings or
- *   dispositions: for distinct-institution metrics; refused with `from` or `inspectionKinds` (default false)
+ *   dispositions: weekly progress with a date (the distinct-institution metrics read the cube's
+ *   `cube_institution_days`, built from it); refused with `from` or `inspectionKinds` (default false)
  * @returns the `WITH …` clause, to be followed by `, more AS (…) SELECT …`
  * @example
  * ```ts
